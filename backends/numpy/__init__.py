@@ -1,0 +1,23 @@
+"""The NumPy backend: plans graphs into flat lists of NumPy kernel calls."""
+import numpy as np
+
+from backends.numpy.executor import Executable
+from backends.numpy.kernels import KERNELS
+
+
+class NumpyBackend:
+    name = "numpy"
+    primitives = frozenset(KERNELS)
+
+    def compile(self, graph, donate=None):
+        """A callable running `graph`; `donate` maps input positions to the outputs that replace them."""
+        return Executable(graph, donate)
+
+    def asarray(self, value, dtype=None):
+        return np.asarray(value, dtype=dtype)
+
+    def to_numpy(self, array):
+        return np.asarray(array)
+
+
+backend = NumpyBackend()

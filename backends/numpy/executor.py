@@ -1,0 +1,189 @@
+"""Plans and runs a graph with NumPy kernels.
+
+For each input shape signature the graph is turned, once, into a flat list of steps
+(closures over slot indices and preallocated buffers), so a call does no graph walking
+and no table lookups. Buffers are assigned by liveness: an intermediate's buffer is
+reused after its last reader, an elementwise kernel may write over an input that dies
+with it, and a donated input's buffer receives the output that replaces it.
+"""
+import numpy as np
+
+from layered.graph.core import Constant
+from layered.graph.primitives import SHAPE_ATTR_PRIMITIVES
+from backends.numpy.kernels import ALLOCATES, IN_PLACE, KERNELS, VIEWS
+
+_NEVER = 1 << 60  # "read until the end of the call"
+
+
+class Aval:
+    """A concrete shape and dtype, what shape rules see at planning time."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), str(dtype)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+
+class Executable:
+    """A compiled graph; calling it with arrays returns the output arrays.
+
+    `donate` maps input positions to the output positions that replace them: the input's
+    buffer may be overwritten by that output.
+    """
+
+    def __init__(self, graph, donate=None):
+        self.graph = graph
+        self.donate = dict(donate or {})
+        self._plans = {}
+
+    def __call__(self, *arrays):
+        key = tuple((a.shape, a.dtype) for a in arrays)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _Plan(self.graph, arrays, self.donate)
+        return plan.run(arrays)
+
+    @property
+    def plan_count(self):
+        return len(self._plans)
+
+
+def _check_inputs(graph, arrays):
+    if len(arrays) != len(graph.inputs):
+        raise TypeError(f"the graph takes {len(graph.inputs)} inputs, got {len(arrays)}")
+    for t, a in zip(graph.inputs, arrays):
+        if str(a.dtype) != t.dtype:
+            raise TypeError(f"input '{t.name}' expects dtype {t.dtype}, got {a.dtype}")
+        if len(a.shape) != len(t.shape) or any(d is not None and d != s for d, s in zip(t.shape, a.shape)):
+            raise ValueError(f"input '{t.name}' expects shape {t.shape}, got {a.shape}")
+
+
+class _Plan:
+    def __init__(self, graph, arrays, donate):
+        _check_inputs(graph, arrays)
+        slot, avals = {}, []
+
+        def new_slot(t, aval):
+            slot[t.id] = len(avals)
+            avals.append(aval)
+
+        for t, a in zip(graph.inputs, arrays):
+            new_slot(t, Aval(a.shape, a.dtype))
+        constants = graph.constants()
+        for c in constants:
+            new_slot(c, Aval(c.value.shape, c.value.dtype))
+        nodes = graph.nodes
+        for node in nodes:
+            in_avals = [avals[slot[x.id]] for x in node.inputs]
+            shape, dtype = node.primitive.shape_rule(*in_avals, **node.attrs)
+            new_slot(node.outputs[0], Aval(shape, dtype))
+
+        # Liveness: a view keeps its root buffer alive; outputs live to the end.
+        root = list(range(len(avals)))
+        last_use = [-1] * len(avals)
+        for i, node in enumerate(nodes):
+            for x in node.inputs:
+                last_use[root[slot[x.id]]] = i
+            if node.primitive.name in VIEWS:
+                root[slot[node.outputs[0].id]] = root[slot[node.inputs[0].id]]
+        output_slots = [slot[t.id] for t in graph.outputs]
+        for s in output_slots:
+            last_use[root[s]] = _NEVER
+
+        n_inputs = len(graph.inputs)
+        donor_of = {output_slots[o]: i for i, o in donate.items()}
+        self.steps = []
+        pool = []  # [buffer, slot of its current holder]
+        for i, node in enumerate(nodes):
+            name = node.primitive.name
+            out = slot[node.outputs[0].id]
+            ins = [slot[x.id] for x in node.inputs]
+            attrs = dict(node.attrs)
+            if name in SHAPE_ATTR_PRIMITIVES:
+                attrs["shape"] = avals[out].shape
+            if name not in VIEWS and name not in ALLOCATES:
+                mode, buf = self._assign(i, name, out, ins, avals, root, last_use, pool, donor_of, n_inputs)
+                self.steps.append(_make_step(KERNELS[name], ins, out, attrs, mode, buf))
+            else:
+                self.steps.append(_make_step(KERNELS[name], ins, out, attrs, "none", None))
+
+        self.env = [None] * len(avals)
+        for c in constants:
+            self.env[slot[c.id]] = c.value
+        self.n_inputs = n_inputs
+        self.output_slots = output_slots
+        # An output that is an input, a constant, a view of one, or listed twice is copied.
+        seen = set()
+        self.copy_outputs = []
+        for s in output_slots:
+            self.copy_outputs.append(root[s] < n_inputs + len(constants) or s in seen)
+            seen.add(s)
+
+    @staticmethod
+    def _assign(i, name, out, ins, avals, root, last_use, pool, donor_of, n_inputs):
+        """Choose where node `i` writes: ('pool', buffer), ('donated', input slot) or ('fresh', None)."""
+        aval = avals[out]
+
+        def reusable(holder):
+            if last_use[holder] < i:
+                return True
+            # Dying exactly here: only an elementwise kernel reading the buffer directly.
+            return (last_use[holder] == i and name in IN_PLACE
+                    and all(s == holder for s in ins if root[s] == holder))
+
+        if out in donor_of:
+            donor = donor_of[out]
+            same = avals[donor].shape == aval.shape and avals[donor].dtype == aval.dtype
+            return ("donated", donor) if same and reusable(donor) else ("fresh", None)
+        if last_use[root[out]] == _NEVER:
+            return "fresh", None
+        for entry in pool:
+            buf, holder = entry
+            if buf.shape == aval.shape and buf.dtype == aval.dtype and reusable(holder):
+                entry[1] = out
+                return "pool", buf
+        buf = np.empty(aval.shape, aval.dtype)
+        pool.append([buf, out])
+        return "pool", buf
+
+    def run(self, arrays):
+        env = self.env.copy()
+        env[:self.n_inputs] = arrays
+        for step in self.steps:
+            step(env)
+        return [np.array(env[s]) if copy else np.asarray(env[s])
+                for s, copy in zip(self.output_slots, self.copy_outputs)]
+
+
+def _make_step(fn, ins, out, attrs, mode, buf):
+    """A closure running one kernel; specialised for the common one- and two-input cases."""
+    if mode == "donated":
+        donor = buf
+
+        def step(env):
+            env[out] = fn(*[env[i] for i in ins], out=env[donor], **attrs)
+        return step
+    if mode == "none":
+        def step(env):
+            env[out] = fn(*[env[i] for i in ins], **attrs)
+        return step
+    if not attrs and len(ins) == 2:
+        a, b = ins
+
+        def step(env):
+            env[out] = fn(env[a], env[b], out=buf)
+        return step
+    if not attrs and len(ins) == 1:
+        (a,) = ins
+
+        def step(env):
+            env[out] = fn(env[a], out=buf)
+        return step
+
+    def step(env):
+        env[out] = fn(*[env[i] for i in ins], out=buf, **attrs)
+    return step

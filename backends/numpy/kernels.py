@@ -1,0 +1,163 @@
+"""One NumPy kernel per primitive, in one table.
+
+A kernel takes the input arrays and the node's attributes. Kernels in `WRITES_OUT` also
+take `out=` (a preallocated buffer, or None to allocate); kernels in `VIEWS` return a view
+of their first input and never copy.
+"""
+import math
+
+import numpy as np
+
+
+def _logistic(x, out=None):
+    # 0.5 * (1 + tanh(x / 2)) is the logistic function without overflow for large |x|.
+    out = np.multiply(x, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+def _rsqrt(x, out=None):
+    out = np.sqrt(x, out=out)
+    return np.reciprocal(out, out=out)
+
+
+_exact_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x, out=None):
+    if x.dtype == np.float64:  # exact, for float64 checks; float32 uses the fast formula
+        result = _exact_erf(x).astype(np.float64)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+    # Abramowitz & Stegun 7.1.26: absolute error below 1.5e-7, float32's resolution.
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    result = 1.0 - poly * np.exp(-a * a)
+    return np.copysign(result, x, out=out).astype(x.dtype, copy=False)
+
+
+def _where(cond, x, y, out=None):
+    if out is None:
+        return np.where(cond, x, y)
+    np.copyto(out, y)
+    np.copyto(out, x, where=cond)
+    return out
+
+
+def _reduce(fn):
+    def kernel(x, axes, keepdims, out=None):
+        return fn(x, axis=axes, keepdims=keepdims, out=out)
+    return kernel
+
+
+def _arg(fn):
+    def kernel(x, axis):
+        return fn(x, axis=axis).astype(np.int32)
+    return kernel
+
+
+def _slice(x, starts, stops, steps):
+    return x[tuple(slice(a, b, c) for a, b, c in zip(starts, stops, steps))]
+
+
+def _pad(x, low, high, interior, out=None):
+    shape = tuple(lo + hi + d + max(d - 1, 0) * it for d, lo, hi, it in zip(x.shape, low, high, interior))
+    if out is None:
+        out = np.zeros(shape, x.dtype)
+    else:
+        out.fill(0)
+    out[tuple(slice(lo, lo + d + max(d - 1, 0) * it, it + 1)
+              for d, lo, it in zip(x.shape, low, interior))] = x
+    return out
+
+
+def _take(x, indices, axis, out=None):
+    return np.take(x, indices, axis=axis, out=out)
+
+
+def _scatter_add(operand, indices, updates, axis, out=None):
+    if out is None:
+        out = operand.copy()
+    elif out is not operand:
+        np.copyto(out, operand)
+    moved = np.moveaxis(out, axis, 0)
+    updates = np.moveaxis(np.broadcast_to(updates, operand.shape[:axis] + indices.shape + operand.shape[axis + 1:]),
+                          axis, 0) if updates.ndim else updates
+    np.add.at(moved, indices, updates)
+    return out
+
+
+def _one_hot(indices, depth, dtype):
+    # Out-of-range indices give all-zero rows, as in JAX and TensorFlow.
+    return (indices[..., None] == np.arange(depth)).astype(dtype)
+
+
+def _cast(x, dtype, out=None):
+    if out is None:
+        return x.astype(dtype)
+    np.copyto(out, x, casting="unsafe")
+    return out
+
+
+def _generator(seed, salt):
+    seed = np.asarray(seed, dtype=np.uint64).ravel()
+    key = [int(s) for s in seed] + [salt & 0xFFFFFFFF]
+    return np.random.Generator(np.random.Philox(key=sum(k << (32 * i) for i, k in enumerate(key))))
+
+
+def _random_uniform(seed, like=None, *, shape, dtype, salt):
+    return _generator(seed, salt).random(shape, dtype=np.dtype(dtype))
+
+
+def _random_normal(seed, like=None, *, shape, dtype, salt):
+    return _generator(seed, salt).standard_normal(shape, dtype=np.dtype(dtype))
+
+
+def _reshape(x, like=None, *, shape):
+    return np.reshape(x, shape)
+
+
+def _broadcast_to(x, like=None, *, shape):
+    return np.broadcast_to(x, shape)
+
+
+def _transpose(x, perm):
+    return np.transpose(x, perm)
+
+
+def _concatenate(*xs, axis, out=None):
+    return np.concatenate(xs, axis=axis, out=out)
+
+
+KERNELS = {
+    "neg": np.negative, "exp": np.exp, "log": np.log, "log1p": np.log1p, "sqrt": np.sqrt,
+    "rsqrt": _rsqrt, "tanh": np.tanh, "logistic": _logistic, "abs": np.abs, "sign": np.sign,
+    "square": np.square, "reciprocal": np.reciprocal, "erf": _erf,
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power,
+    "maximum": np.maximum, "minimum": np.minimum,
+    "equal": np.equal, "not_equal": np.not_equal, "less": np.less, "less_equal": np.less_equal,
+    "greater": np.greater, "greater_equal": np.greater_equal,
+    "logical_and": np.logical_and, "logical_or": np.logical_or, "logical_not": np.logical_not,
+    "where": _where,
+    "reduce_sum": _reduce(np.sum), "reduce_max": _reduce(np.max), "reduce_min": _reduce(np.min),
+    "argmax": _arg(np.argmax), "argmin": _arg(np.argmin),
+    "reshape": _reshape, "transpose": _transpose, "broadcast_to": _broadcast_to, "slice": _slice,
+    "concatenate": _concatenate, "pad": _pad, "take": _take, "scatter_add": _scatter_add,
+    "one_hot": _one_hot, "matmul": np.matmul, "cast": _cast, "stop_gradient": lambda x: x,
+    "random_uniform": _random_uniform, "random_normal": _random_normal,
+}
+
+# Kernels that return a view of their first input (the executor keeps that input alive).
+VIEWS = {"reshape", "transpose", "broadcast_to", "slice", "stop_gradient"}
+# Kernels that allocate their own result and take no `out=`.
+ALLOCATES = {"argmax", "argmin", "one_hot", "random_uniform", "random_normal"}
+WRITES_OUT = set(KERNELS) - VIEWS - ALLOCATES
+# Kernels that may write their result over an input of the same shape and dtype: each
+# element of the result depends only on the same element of the inputs.
+IN_PLACE = {"neg", "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "logistic", "abs", "sign",
+            "square", "reciprocal", "erf", "add", "sub", "mul", "div", "pow", "maximum", "minimum"}

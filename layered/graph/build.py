@@ -1,0 +1,258 @@
+"""Thin wrappers that add primitive nodes: the vocabulary of VJP rules and of `ops`.
+
+They convert Python numbers and arrays to constants (a Python number takes the dtype of
+the tensor it meets, as in Keras), promote mixed dtypes, normalise axes and slices, and
+call `bind`. Each returns a `Tensor`.
+"""
+import builtins
+import numbers
+
+import numpy as np
+
+from layered.graph.core import Constant, ShapeError, Tensor, canonical_dtype, is_float
+from layered.graph.primitives import PRIMITIVES, bind, normalize_axes
+
+P = PRIMITIVES
+
+
+def as_tensor(value, dtype=None):
+    """A Tensor as is; anything else becomes a Constant (of `dtype` when given)."""
+    if isinstance(value, Tensor):
+        return value if dtype is None or value.dtype == canonical_dtype(dtype) else cast(value, dtype)
+    return Constant(value, dtype=dtype)
+
+
+def _promote(dtype_a, dtype_b):
+    """Mixed dtypes meet at the float one; two floats or two ints at the wider one."""
+    if is_float(dtype_a) != is_float(dtype_b):
+        return dtype_a if is_float(dtype_a) else dtype_b
+    return canonical_dtype(np.promote_types(dtype_a, dtype_b))
+
+
+def _coerce(*values):
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    if not tensors:
+        values = [Constant(v) for v in values]
+        tensors = values
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = _promote(dtype, t.dtype)
+    for v in values:  # an array constant (not a bare number) takes part in promotion too
+        if not isinstance(v, (Tensor, numbers.Number)):
+            dtype = _promote(dtype, np.asarray(v).dtype.name)
+    return [as_tensor(v, dtype) for v in values]
+
+
+def _unary(name):
+    def apply(x):
+        return bind(P[name], [as_tensor(x)])
+    apply.__name__ = name
+    return apply
+
+
+def _nary(name):
+    def apply(*xs):
+        return bind(P[name], _coerce(*xs))
+    apply.__name__ = name
+    return apply
+
+
+neg, exp, log, log1p, sqrt, rsqrt, tanh, logistic, abs, sign, square, reciprocal, erf = (
+    _unary(n) for n in ("neg", "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "logistic", "abs",
+                        "sign", "square", "reciprocal", "erf"))
+add, sub, mul, div, pow, maximum, minimum = (
+    _nary(n) for n in ("add", "sub", "mul", "div", "pow", "maximum", "minimum"))
+equal, not_equal, less, less_equal, greater, greater_equal = (
+    _nary(n) for n in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"))
+logical_and, logical_or = _nary("logical_and"), _nary("logical_or")
+logical_not = _unary("logical_not")
+stop_gradient = _unary("stop_gradient")
+
+
+def where(condition, x, y):
+    x, y = _coerce(x, y)
+    return bind(P["where"], [as_tensor(condition), x, y])
+
+
+def _reduce(name):
+    def apply(x, axes=None, keepdims=False):
+        x = as_tensor(x)
+        return bind(P[name], [x], axes=normalize_axes(axes, x.ndim), keepdims=bool(keepdims))
+    apply.__name__ = name
+    return apply
+
+
+reduce_sum, reduce_max, reduce_min = (_reduce(n) for n in ("reduce_sum", "reduce_max", "reduce_min"))
+
+
+def argmax(x, axis=-1):
+    x = as_tensor(x)
+    return bind(P["argmax"], [x], axis=normalize_axes(axis, x.ndim)[0])
+
+
+def argmin(x, axis=-1):
+    x = as_tensor(x)
+    return bind(P["argmin"], [x], axis=normalize_axes(axis, x.ndim)[0])
+
+
+def _shape_and_like(shape, like):
+    shape = tuple(shape.shape if isinstance(shape, Tensor) else shape)
+    return tuple(None if d is None else int(d) for d in shape), like
+
+
+def reshape(x, shape, like=None):
+    """Reshape; a None in `shape` is taken from `like` (or inferred when it is the only one)."""
+    x = as_tensor(x)
+    shape, like = _shape_and_like(shape, like)
+    if like is None and None in shape:
+        if shape.count(None) == 1 and -1 not in shape:
+            shape = tuple(-1 if d is None else d for d in shape)
+        else:
+            raise ShapeError(f"reshape of {x.shape} to {shape}: unknown dimensions need a reference tensor")
+    if shape == x.shape and None not in shape:
+        return x
+    inputs = [x] if like is None else [x, like]
+    return bind(P["reshape"], inputs, shape=shape)
+
+
+def broadcast_to(x, shape, like=None):
+    """Broadcast to `shape`; a None in `shape` is taken from `like`."""
+    x = as_tensor(x)
+    shape, like = _shape_and_like(shape, like)
+    inputs = [x] if like is None else [x, like]
+    return bind(P["broadcast_to"], inputs, shape=shape)
+
+
+def full_like(x, value, dtype=None):
+    """A tensor of `x`'s shape filled with `value` (unknown dimensions follow `x`)."""
+    return broadcast_to(Constant(value, dtype=dtype or x.dtype), x.shape, like=x)
+
+
+def zeros_like(x, dtype=None):
+    return full_like(x, 0, dtype)
+
+
+def ones_like(x, dtype=None):
+    return full_like(x, 1, dtype)
+
+
+def transpose(x, perm=None):
+    x = as_tensor(x)
+    perm = tuple(reversed(range(x.ndim))) if perm is None else tuple(int(p) % max(x.ndim, 1) for p in perm)
+    return bind(P["transpose"], [x], perm=perm)
+
+
+def swap_last_axes(x):
+    perm = list(range(x.ndim))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    return transpose(x, perm)
+
+
+def slice(x, starts, stops, steps=None):
+    """Strided slice with non-negative starts, stops and steps per axis (stops clipped)."""
+    x = as_tensor(x)
+    steps = steps or (1,) * x.ndim
+    for d, start, stop, step in zip(x.shape, starts, stops, steps):
+        if step < 1:
+            raise ShapeError(f"slice steps must be positive, got {step}")
+        if d is None and (start, stop, step) != (0, None, 1):
+            raise ShapeError(f"cannot slice an axis of unknown size of {x.shape} with {start}:{stop}:{step}")
+    return bind(P["slice"], [x], starts=tuple(starts), stops=tuple(stops), steps=tuple(steps))
+
+
+def getitem(x, key):
+    """Basic indexing: ints, slices with positive steps, None and Ellipsis."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    n_real = sum(k is not None and k is not Ellipsis for k in key)
+    if Ellipsis in key:
+        at = key.index(Ellipsis)
+        key = key[:at] + (builtins.slice(None),) * (x.ndim - n_real) + key[at + 1:]
+    key = key + (builtins.slice(None),) * (x.ndim - n_real - (Ellipsis in key))
+    starts, stops, steps, final_shape, axis = [], [], [], [], 0
+    for k in key:
+        if k is None:
+            final_shape.append(1)
+            continue
+        if axis >= x.ndim:
+            raise ShapeError(f"too many indices for shape {x.shape}")
+        d = x.shape[axis]
+        if isinstance(k, numbers.Integral):
+            if d is None:
+                raise ShapeError(f"cannot index axis {axis} of unknown size of {x.shape} with an integer")
+            if not -d <= k < d:
+                raise ShapeError(f"index {k} is out of range for axis {axis} of size {d} in {x.shape}")
+            k = int(k) % d
+            starts.append(k), stops.append(k + 1), steps.append(1)
+        elif isinstance(k, builtins.slice):
+            if d is None:
+                if k != builtins.slice(None):
+                    raise ShapeError(f"cannot slice axis {axis} of unknown size of {x.shape}")
+                starts.append(0), stops.append(None), steps.append(1)
+            else:
+                start, stop, step = k.indices(d)
+                if step < 0:
+                    raise ShapeError("negative slice steps are not supported; use layered.ops.flip")
+                starts.append(start), stops.append(max(stop, start)), steps.append(step)
+            final_shape.append(None if d is None else len(range(starts[-1], stops[-1], steps[-1])))
+        else:
+            raise TypeError(f"unsupported index {k!r}; use layered.ops.take for integer arrays")
+        axis += 1
+    out = x
+    if (tuple(starts), tuple(stops), tuple(steps)) != (tuple([0] * x.ndim), tuple(x.shape), tuple([1] * x.ndim)):
+        out = slice(x, starts, stops, steps)
+    if tuple(final_shape) != out.shape:
+        out = reshape(out, final_shape, like=None if final_shape.count(None) <= 1 else out)
+    return out
+
+
+def concatenate(xs, axis=0):
+    xs = _coerce(*xs)
+    return bind(P["concatenate"], xs, axis=normalize_axes(axis, xs[0].ndim)[0])
+
+
+def pad(x, low, high, interior=None):
+    """Pad with zeros: `low`/`high` before/after each axis, `interior` between elements."""
+    x = as_tensor(x)
+    interior = interior or (0,) * x.ndim
+    if min(low) < 0 or min(high) < 0 or min(interior) < 0:
+        raise ShapeError(f"pad widths must be non-negative, got {low}, {high}, {interior}")
+    return bind(P["pad"], [x], low=tuple(low), high=tuple(high), interior=tuple(interior))
+
+
+def take(x, indices, axis=0):
+    x = as_tensor(x)
+    indices = as_tensor(indices, None if isinstance(indices, Tensor) else "int32")
+    return bind(P["take"], [x, indices], axis=normalize_axes(axis, x.ndim)[0])
+
+
+def scatter_add(operand, indices, updates, axis=0):
+    operand, updates = _coerce(operand, updates)
+    indices = as_tensor(indices, None if isinstance(indices, Tensor) else "int32")
+    return bind(P["scatter_add"], [operand, indices, updates], axis=normalize_axes(axis, operand.ndim)[0])
+
+
+def one_hot(indices, depth, dtype="float32"):
+    return bind(P["one_hot"], [as_tensor(indices)], depth=int(depth), dtype=canonical_dtype(dtype))
+
+
+def matmul(a, b):
+    return bind(P["matmul"], _coerce(a, b))
+
+
+def cast(x, dtype):
+    x = as_tensor(x)
+    dtype = canonical_dtype(dtype)
+    return x if x.dtype == dtype else bind(P["cast"], [x], dtype=dtype)
+
+
+def _random(name):
+    def apply(seed, shape, dtype="float32", salt=0, like=None):
+        shape, like = _shape_and_like(shape, like)
+        inputs = [as_tensor(seed, "uint32")] + ([] if like is None else [like])
+        return bind(P[name], inputs, shape=shape, dtype=canonical_dtype(dtype), salt=int(salt))
+    apply.__name__ = name
+    return apply
+
+
+random_uniform, random_normal = _random("random_uniform"), _random("random_normal")

@@ -1,0 +1,274 @@
+"""VJP rules, one per differentiable primitive, written in primitives.
+
+A rule takes the node and the cotangent `g` of its output and returns one cotangent per
+input (None where no gradient flows). Rules may return cotangents of the broadcast
+output shape: `autodiff.grad` reduces them to each input's shape in one place.
+Because the rules build graph nodes, gradients of gradients work.
+"""
+import math
+
+from layered.graph import build as b
+from layered.graph.core import is_float
+from layered.graph.primitives import PRIMITIVES
+
+
+def _rule(name):
+    def register(fn):
+        PRIMITIVES[name].vjp = fn
+        return fn
+    return register
+
+
+def _out(node):
+    return node.outputs[0]
+
+
+# ---------------------------------------------------------------- elementwise unary
+
+@_rule("neg")
+def _(node, g):
+    return [b.neg(g)]
+
+
+@_rule("exp")
+def _(node, g):
+    return [b.mul(g, _out(node))]
+
+
+@_rule("log")
+def _(node, g):
+    return [b.div(g, node.inputs[0])]
+
+
+@_rule("log1p")
+def _(node, g):
+    return [b.div(g, b.add(node.inputs[0], 1.0))]
+
+
+@_rule("sqrt")
+def _(node, g):
+    return [b.div(g, b.mul(_out(node), 2.0))]
+
+
+@_rule("rsqrt")
+def _(node, g):
+    x, y = node.inputs[0], _out(node)
+    return [b.mul(g, b.mul(b.div(y, x), -0.5))]
+
+
+@_rule("tanh")
+def _(node, g):
+    return [b.mul(g, b.sub(1.0, b.square(_out(node))))]
+
+
+@_rule("logistic")
+def _(node, g):
+    y = _out(node)
+    return [b.mul(g, b.mul(y, b.sub(1.0, y)))]
+
+
+@_rule("abs")
+def _(node, g):
+    return [b.mul(g, b.sign(node.inputs[0]))]
+
+
+@_rule("sign")
+def _(node, g):
+    return [None]  # piecewise constant: zero almost everywhere
+
+
+@_rule("square")
+def _(node, g):
+    return [b.mul(g, b.mul(node.inputs[0], 2.0))]
+
+
+@_rule("reciprocal")
+def _(node, g):
+    return [b.neg(b.mul(g, b.square(_out(node))))]
+
+
+@_rule("erf")
+def _(node, g):
+    x = node.inputs[0]
+    return [b.mul(g, b.mul(b.exp(b.neg(b.square(x))), 2.0 / math.sqrt(math.pi)))]
+
+
+# ---------------------------------------------------------------- elementwise binary
+
+@_rule("add")
+def _(node, g):
+    return [g, g]
+
+
+@_rule("sub")
+def _(node, g):
+    return [g, b.neg(g)]
+
+
+@_rule("mul")
+def _(node, g):
+    x, y = node.inputs
+    return [b.mul(g, y), b.mul(g, x)]
+
+
+@_rule("div")
+def _(node, g):
+    x, y = node.inputs
+    gx = b.div(g, y)
+    return [gx, b.neg(b.mul(gx, _out(node)))]
+
+
+@_rule("pow")
+def _(node, g):
+    x, y = node.inputs
+    gx = b.mul(g, b.mul(y, b.pow(x, b.sub(y, 1.0))))
+    # d/dy x**y = x**y log x; defined as 0 at x == 0, where the limit is 0 for y > 0.
+    safe_x = b.where(b.equal(x, 0.0), b.ones_like(x), x)
+    gy = b.where(b.equal(x, 0.0), b.zeros_like(g), b.mul(g, b.mul(_out(node), b.log(safe_x))))
+    return [gx, gy]
+
+
+@_rule("maximum")
+def _(node, g):
+    # Ties send the gradient to the second operand, so relu = maximum(x, 0) has slope 0 at 0.
+    x, y = node.inputs
+    pick_x = b.greater(x, y)
+    zero = b.zeros_like(g)
+    return [b.where(pick_x, g, zero), b.where(pick_x, zero, g)]
+
+
+@_rule("minimum")
+def _(node, g):
+    x, y = node.inputs
+    pick_x = b.less(x, y)
+    zero = b.zeros_like(g)
+    return [b.where(pick_x, g, zero), b.where(pick_x, zero, g)]
+
+
+@_rule("where")
+def _(node, g):
+    cond = node.inputs[0]
+    zero = b.zeros_like(g)
+    return [None, b.where(cond, g, zero), b.where(cond, zero, g)]
+
+
+# ---------------------------------------------------------------- reductions
+
+def _expand_reduced(node, g):
+    """Bring a reduction's cotangent back to the input's rank with size-1 reduced axes."""
+    x = node.inputs[0]
+    if node.attrs["keepdims"]:
+        return g
+    shape = tuple(1 if i in node.attrs["axes"] else d for i, d in enumerate(x.shape))
+    return b.reshape(g, shape, like=None if shape.count(None) <= 1 else b.reduce_sum(x, node.attrs["axes"], True))
+
+
+@_rule("reduce_sum")
+def _(node, g):
+    x = node.inputs[0]
+    return [b.broadcast_to(_expand_reduced(node, g), x.shape, like=x)]
+
+
+def _chooser_vjp(node, g):
+    # The gradient is shared equally among the elements that attain the extremum.
+    x = node.inputs[0]
+    axes = node.attrs["axes"]
+    picked = b.equal(x, b.broadcast_to(_expand_reduced(node, _out(node)), x.shape, like=x))
+    count = b.reduce_sum(b.where(picked, b.ones_like(x), b.zeros_like(x)), axes, keepdims=True)
+    share = b.broadcast_to(b.div(_expand_reduced(node, g), count), x.shape, like=x)
+    return [b.where(picked, share, b.zeros_like(x))]
+
+
+PRIMITIVES["reduce_max"].vjp = _chooser_vjp
+PRIMITIVES["reduce_min"].vjp = _chooser_vjp
+
+
+# ---------------------------------------------------------------- structure
+
+@_rule("reshape")
+def _(node, g):
+    x = node.inputs[0]
+    return [b.reshape(g, x.shape, like=x if None in x.shape else None), None]
+
+
+@_rule("transpose")
+def _(node, g):
+    perm = node.attrs["perm"]
+    inverse = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inverse[p] = i
+    return [b.transpose(g, inverse)]
+
+
+@_rule("broadcast_to")
+def _(node, g):
+    return [g, None]  # autodiff sums the broadcast axes away
+
+
+@_rule("slice")
+def _(node, g):
+    x = node.inputs[0]
+    low, high, interior = [], [], []
+    for d, start, stop, step in zip(x.shape, node.attrs["starts"], node.attrs["stops"], node.attrs["steps"]):
+        if d is None:
+            low.append(0), high.append(0), interior.append(0)
+            continue
+        n = len(range(start, min(stop, d), step))
+        last = start + (n - 1) * step if n else start
+        low.append(start), high.append(d - last - 1 if n else d - start), interior.append(step - 1)
+    return [b.pad(g, low, high, interior)]
+
+
+@_rule("concatenate")
+def _(node, g):
+    axis = node.attrs["axis"]
+    grads, offset = [], 0
+    for x in node.inputs:
+        size = x.shape[axis]
+        if size is None:
+            raise ValueError(f"gradient of concatenate along axis {axis} needs its size; got {x.shape}")
+        starts = [0] * x.ndim
+        stops = list(g.shape)
+        starts[axis], stops[axis] = offset, offset + size
+        grads.append(b.slice(g, starts, stops))
+        offset += size
+    return grads
+
+
+@_rule("pad")
+def _(node, g):
+    x = node.inputs[0]
+    low, interior = node.attrs["low"], node.attrs["interior"]
+    stops = [None if d is None else lo + d + (d - 1) * it for d, lo, it in zip(x.shape, low, interior)]
+    starts = [0 if d is None else lo for d, lo in zip(x.shape, low)]
+    steps = [1 if d is None else it + 1 for d, it in zip(x.shape, interior)]
+    return [b.slice(g, starts, stops, steps)]
+
+
+@_rule("take")
+def _(node, g):
+    x, indices = node.inputs
+    return [b.scatter_add(b.zeros_like(x), indices, g, node.attrs["axis"]), None]
+
+
+@_rule("scatter_add")
+def _(node, g):
+    _, indices, _ = node.inputs
+    return [g, None, b.take(g, indices, node.attrs["axis"])]
+
+
+@_rule("matmul")
+def _(node, g):
+    a, m = node.inputs
+    return [b.matmul(g, b.swap_last_axes(m)), b.matmul(b.swap_last_axes(a), g)]
+
+
+@_rule("cast")
+def _(node, g):
+    x = node.inputs[0]
+    return [b.cast(g, x.dtype) if is_float(x.dtype) else None]
+
+
+@_rule("stop_gradient")
+def _(node, g):
+    return [None]

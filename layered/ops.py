@@ -1,0 +1,192 @@
+"""User-facing symbolic ops, in Keras 3's `keras.ops` names.
+
+Each is a primitive (from `layered.graph.build`) or a composition of primitives; the
+composites (softmax, log_softmax, logsumexp, mean, var, cross-entropies, gelu, ...)
+need no VJP rule and no backend code of their own.
+"""
+import math
+
+import numpy as np
+
+from layered.graph import build as b
+from layered.graph.autodiff import grad as grad  # noqa: F401  (public: layered.ops.grad)
+from layered.graph.build import (abs as abs, add as add, argmax as argmax, argmin as argmin,  # noqa: F401
+                                 as_tensor as convert_to_tensor, broadcast_to as broadcast_to,
+                                 cast as cast, equal as equal, erf as erf, exp as exp,
+                                 greater as greater, greater_equal as greater_equal, less as less,
+                                 less_equal as less_equal, log as log, log1p as log1p,
+                                 logical_and as logical_and, logical_not as logical_not,
+                                 logical_or as logical_or, matmul as matmul, maximum as maximum,
+                                 minimum as minimum, not_equal as not_equal, one_hot as one_hot,
+                                 ones_like as ones_like, reciprocal as reciprocal, rsqrt as rsqrt,
+                                 sign as sign, sqrt as sqrt, square as square,
+                                 stop_gradient as stop_gradient, take as take, tanh as tanh,
+                                 where as where, zeros_like as zeros_like)
+from layered.graph.primitives import normalize_axes
+
+subtract, multiply, divide, negative, power = b.sub, b.mul, b.div, b.neg, b.pow
+sigmoid = b.logistic
+
+
+# ---------------------------------------------------------------- shapes
+
+def reshape(x, newshape):
+    return b.reshape(x, newshape)
+
+
+def transpose(x, axes=None):
+    return b.transpose(x, axes)
+
+
+def _reshape_known(x, shape):
+    if shape.count(None) > 1:
+        raise ValueError(f"cannot reshape {x.shape} to {shape}: more than one unknown dimension")
+    return b.reshape(x, shape)
+
+
+def expand_dims(x, axis):
+    x = b.as_tensor(x)
+    axis = axis % (x.ndim + 1)
+    return _reshape_known(x, x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def squeeze(x, axis=None):
+    x = b.as_tensor(x)
+    axes = [i for i, d in enumerate(x.shape) if d == 1] if axis is None else normalize_axes(axis, x.ndim)
+    for a in axes:
+        if x.shape[a] != 1:
+            raise ValueError(f"cannot squeeze axis {a} of size {x.shape[a]} in {x.shape}")
+    return _reshape_known(x, tuple(d for i, d in enumerate(x.shape) if i not in axes))
+
+
+def flatten(x):
+    return b.reshape(x, (-1,))
+
+
+def concatenate(xs, axis=0):
+    return b.concatenate(xs, axis)
+
+
+def stack(xs, axis=0):
+    return b.concatenate([expand_dims(x, axis) for x in xs], axis)
+
+
+def pad(x, pad_width, constant_values=0):
+    """Pad with `pad_width` = [(before, after), ...] per axis (zeros, or a constant)."""
+    x = b.as_tensor(x)
+    low, high = [int(p[0]) for p in pad_width], [int(p[1]) for p in pad_width]
+    out = b.pad(x, low, high)
+    if constant_values:
+        mask = b.pad(b.ones_like(x), low, high)
+        out = b.add(out, b.mul(b.sub(1.0, mask), constant_values))
+    return out
+
+
+def zeros(shape, dtype="float32"):
+    return b.as_tensor(np.zeros(shape, dtype))
+
+
+def ones(shape, dtype="float32"):
+    return b.as_tensor(np.ones(shape, dtype))
+
+
+# ---------------------------------------------------------------- reductions
+
+def sum(x, axis=None, keepdims=False):
+    return b.reduce_sum(x, axis, keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    return b.reduce_max(x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    return b.reduce_min(x, axis, keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    x = b.as_tensor(x)
+    axes = normalize_axes(axis, x.ndim)
+    total = b.reduce_sum(x, axes, keepdims)
+    dims = [x.shape[a] for a in axes]
+    if None in dims:
+        # The count is known only at run time: sum a broadcast 1 over the same axes.
+        return b.div(total, b.reduce_sum(b.ones_like(x), axes, keepdims))
+    return b.div(total, float(math.prod(dims)))
+
+
+def var(x, axis=None, keepdims=False):
+    centred = b.sub(x, mean(x, axis, keepdims=True))
+    return mean(b.square(centred), axis, keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    return b.sqrt(var(x, axis, keepdims))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    # Shift by the (gradient-free) maximum so exp never overflows.
+    shift = b.stop_gradient(b.reduce_max(x, axis, True))
+    result = b.add(b.log(b.reduce_sum(b.exp(b.sub(x, shift)), axis, True)), shift)
+    return result if keepdims else squeeze(result, normalize_axes(axis, result.ndim))
+
+
+# ---------------------------------------------------------------- activations
+
+def relu(x):
+    return b.maximum(x, 0.0)
+
+
+def softplus(x):
+    # log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), stable for large |x|.
+    return b.add(b.maximum(x, 0.0), b.log1p(b.exp(b.neg(b.abs(x)))))
+
+
+def softmax(x, axis=-1):
+    shifted = b.sub(x, b.stop_gradient(b.reduce_max(x, axis, True)))
+    e = b.exp(shifted)
+    return b.div(e, b.reduce_sum(e, axis, True))
+
+
+def log_softmax(x, axis=-1):
+    return b.sub(x, logsumexp(x, axis, keepdims=True))
+
+
+def gelu(x, approximate=True):
+    """Gaussian error linear unit; `approximate` uses the tanh form (Keras's default)."""
+    if approximate:
+        inner = b.mul(b.add(x, b.mul(b.pow(x, 3.0), 0.044715)), math.sqrt(2.0 / math.pi))
+        return b.mul(b.mul(x, 0.5), b.add(b.tanh(inner), 1.0))
+    return b.mul(b.mul(x, 0.5), b.add(b.erf(b.mul(x, 1.0 / math.sqrt(2.0))), 1.0))
+
+
+def clip(x, x_min, x_max):
+    return b.minimum(b.maximum(x, x_min), x_max)
+
+
+# ---------------------------------------------------------------- losses as ops
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Per-sample cross-entropy between one-hot (or soft) targets and predictions."""
+    if from_logits:
+        log_p = log_softmax(output, axis)
+    else:
+        probs = b.div(output, b.reduce_sum(output, axis, True))
+        log_p = b.log(clip(probs, 1e-7, 1.0 - 1e-7))
+    return b.neg(b.reduce_sum(b.mul(target, log_p), axis))
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Per-sample cross-entropy between integer labels and predictions."""
+    output = b.as_tensor(output)
+    depth = output.shape[axis]
+    return categorical_crossentropy(b.one_hot(target, depth, output.dtype), output, from_logits, axis)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary cross-entropy."""
+    if from_logits:
+        # max(z, 0) - z * t + log(1 + exp(-|z|)), stable for any logit z.
+        return b.sub(softplus(output), b.mul(output, target))
+    p = clip(output, 1e-7, 1.0 - 1e-7)
+    return b.neg(b.add(b.mul(target, b.log(p)), b.mul(b.sub(1.0, target), b.log(b.sub(1.0, p)))))

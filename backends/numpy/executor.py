@@ -96,6 +96,10 @@ class _Plan:
 
         n_inputs = len(graph.inputs)
         donor_of = {output_slots[o]: i for i, o in donate.items()}
+        self.env = [None] * len(avals)
+        for c in constants:
+            self.env[slot[c.id]] = c.value
+        static = {slot[c.id] for c in constants}  # slots whose value is known before any call
         self.steps = []
         pool = []  # [buffer, slot of its current holder]
         for i, node in enumerate(nodes):
@@ -105,22 +109,26 @@ class _Plan:
             attrs = dict(node.attrs)
             if name in SHAPE_ATTR_PRIMITIVES:
                 attrs["shape"] = avals[out].shape
+            # Shapes are concrete now: a node reading only constants (a zeros_like, the
+            # count of a mean) is computed once here instead of on every call.
+            data = ins[:1] if name in ("reshape", "broadcast_to") else ins
+            if name not in ALLOCATES and all(s in static for s in data):
+                self.env[out] = np.asarray(KERNELS[name](*[self.env[s] for s in ins], **attrs))
+                static.add(out)
+                continue
             if name not in VIEWS and name not in ALLOCATES:
                 mode, buf = self._assign(i, name, out, ins, avals, root, last_use, pool, donor_of, n_inputs)
                 self.steps.append(_make_step(KERNELS[name], ins, out, attrs, mode, buf))
             else:
                 self.steps.append(_make_step(KERNELS[name], ins, out, attrs, "none", None))
 
-        self.env = [None] * len(avals)
-        for c in constants:
-            self.env[slot[c.id]] = c.value
         self.n_inputs = n_inputs
         self.output_slots = output_slots
         # An output that is an input, a constant, a view of one, or listed twice is copied.
         seen = set()
         self.copy_outputs = []
         for s in output_slots:
-            self.copy_outputs.append(root[s] < n_inputs + len(constants) or s in seen)
+            self.copy_outputs.append(root[s] < n_inputs or root[s] in static or s in seen)
             seen.add(s)
 
     @staticmethod

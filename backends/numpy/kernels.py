@@ -28,7 +28,7 @@ _exact_erf = np.frompyfunc(math.erf, 1, 1)
 
 def _erf(x, out=None):
     if x.dtype == np.float64:  # exact, for float64 checks; float32 uses the fast formula
-        result = _exact_erf(x).astype(np.float64)
+        result = np.asarray(_exact_erf(x), dtype=np.float64)
         if out is None:
             return result
         out[...] = result
@@ -41,11 +41,23 @@ def _erf(x, out=None):
     return np.copysign(result, x, out=out).astype(x.dtype, copy=False)
 
 
+_SAME_WIDTH_INT = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
 def _where(cond, x, y, out=None):
+    x, y = np.asarray(x), np.asarray(y)
+    if x.dtype.kind != "f" or x.dtype.itemsize not in _SAME_WIDTH_INT:
+        return np.where(cond, x, y) if out is None else np.copyto(out, np.where(cond, x, y)) or out
+    # Select bit patterns with an all-ones/all-zeros mask: exact (NaN and inf in the
+    # unselected branch stay out), and about 4x faster than np.where or copyto(where=).
+    itype = _SAME_WIDTH_INT[x.dtype.itemsize]
     if out is None:
-        return np.where(cond, x, y)
-    np.copyto(out, y)
-    np.copyto(out, x, where=cond)
+        out = np.empty(np.broadcast_shapes(cond.shape, x.shape, y.shape), x.dtype)
+    mask = np.subtract(0, cond, out=np.empty(out.shape, itype), dtype=itype)
+    bits = np.bitwise_and(x.view(itype), mask, out=out.view(itype))
+    if any(y.strides) or y.ravel()[:1].any():  # a broadcast zero y needs no second half
+        np.invert(mask, out=mask)
+        bits |= np.bitwise_and(y.view(itype), mask, out=mask)
     return out
 
 
@@ -85,10 +97,12 @@ def _scatter_add(operand, indices, updates, axis, out=None):
         out = operand.copy()
     elif out is not operand:
         np.copyto(out, operand)
-    moved = np.moveaxis(out, axis, 0)
-    updates = np.moveaxis(np.broadcast_to(updates, operand.shape[:axis] + indices.shape + operand.shape[axis + 1:]),
-                          axis, 0) if updates.ndim else updates
-    np.add.at(moved, indices, updates)
+    # np.add.at indexes the first axis: bring the scattered axis, and the index
+    # dimensions of the updates, to the front.
+    k = indices.ndim
+    updates = np.broadcast_to(updates, operand.shape[:axis] + indices.shape + operand.shape[axis + 1:])
+    updates = np.moveaxis(updates, list(range(axis, axis + k)), list(range(k)))
+    np.add.at(np.moveaxis(out, axis, 0), indices, updates)
     return out
 
 

@@ -64,7 +64,10 @@ def _simplify_node(node, inputs):
         return inputs[0]
     if name == "reshape" and inputs[0].node is not None and inputs[0].node.primitive.name == "reshape" \
             and len(inputs) == 1 and len(inputs[0].node.inputs) == 1:
-        return bind(node.primitive, [inputs[0].node.inputs[0]], scope=node.scope, **node.attrs)
+        source = inputs[0].node.inputs[0]  # reshape of a reshape: one reshape, or none
+        if _same_aval(source, out) and None not in out.shape:
+            return source
+        return bind(node.primitive, [source], scope=node.scope, **node.attrs)
     return None
 
 

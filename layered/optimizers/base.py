@@ -50,9 +50,9 @@ class Optimizer:
         updates.append((self.iterations, build.add(self.iterations, 1)))
         return updates
 
-    def minimize(self, loss, var_list):
-        """A compiled step: each call applies one update of `var_list` against `loss` and
-        returns the loss before the update.
+    def minimize(self, loss, var_list, inputs=()):
+        """A compiled step: each call, fed one array per placeholder in `inputs`, applies
+        one update of `var_list` against `loss` and returns the loss before the update.
 
         Example:
             train = layered.optimizers.SGD(0.1).minimize(loss, [w])
@@ -61,5 +61,6 @@ class Optimizer:
         """
         from layered.training.function import Function  # training sits above optimizers
 
-        grads = grad(loss, list(var_list))
-        return Function([], [loss], self.get_updates(list(zip(grads, var_list)))).__call__
+        var_list = list(var_list)
+        grads = grad(loss, var_list)
+        return Function(list(inputs), loss, self.get_updates(list(zip(grads, var_list))))

@@ -8,24 +8,11 @@ with it, and a donated input's buffer receives the output that replaces it.
 """
 import numpy as np
 
-from layered.graph.core import Constant
+from layered.graph.core import Aval
 from layered.graph.primitives import SHAPE_ATTR_PRIMITIVES
 from backends.numpy.kernels import ALLOCATES, IN_PLACE, KERNELS, VIEWS
 
 _NEVER = 1 << 60  # "read until the end of the call"
-
-
-class Aval:
-    """A concrete shape and dtype, what shape rules see at planning time."""
-
-    __slots__ = ("shape", "dtype")
-
-    def __init__(self, shape, dtype):
-        self.shape, self.dtype = tuple(shape), str(dtype)
-
-    @property
-    def ndim(self):
-        return len(self.shape)
 
 
 class Executable:

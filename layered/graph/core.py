@@ -49,6 +49,19 @@ def is_float(dtype):
     return np.issubdtype(np.dtype(dtype), np.floating)
 
 
+class Aval:
+    """A concrete shape and dtype: what shape rules see when a backend specialises a graph."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), canonical_dtype(dtype)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+
 class Node:
     """One application of a primitive: inputs, static attributes, outputs."""
 

@@ -1,0 +1,31 @@
+"""The examples run and reach their documented results."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_hello_graph_reaches_the_closed_form_weight(backend):
+    if backend == "jax":
+        pytest.importorskip("jax")
+    env = dict(os.environ, LAYERED_BACKEND=backend)
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "01b_hello_graph.py")],
+                            capture_output=True, text=True, env=env, timeout=120, check=True)
+    final = float(result.stdout.strip().splitlines()[-1].split()[2])
+    assert "step  90" in result.stdout
+    assert abs(final - 0.8 * 0.95**100) < 1e-6
+
+
+def test_hello_graph_in_process():
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import importlib
+        hello = importlib.import_module("01b_hello_graph")
+    finally:
+        sys.path.pop(0)
+    assert abs(hello.main() - 0.8 * 0.95**100) < 1e-6

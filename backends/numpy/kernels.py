@@ -47,7 +47,11 @@ _SAME_WIDTH_INT = {2: np.int16, 4: np.int32, 8: np.int64}
 def _where(cond, x, y, out=None):
     x, y = np.asarray(x), np.asarray(y)
     if x.dtype.kind != "f" or x.dtype.itemsize not in _SAME_WIDTH_INT:
-        return np.where(cond, x, y) if out is None else np.copyto(out, np.where(cond, x, y)) or out
+        result = np.where(cond, x, y)
+        if out is None:
+            return result
+        np.copyto(out, result)
+        return out
     # Select bit patterns with an all-ones/all-zeros mask: exact (NaN and inf in the
     # unselected branch stay out), and about 4x faster than np.where or copyto(where=).
     itype = _SAME_WIDTH_INT[x.dtype.itemsize]

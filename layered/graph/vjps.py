@@ -128,21 +128,19 @@ def _(node, g):
     return [gx, gy]
 
 
-@_rule("maximum")
-def _(node, g):
-    # Ties send the gradient to the second operand, so relu = maximum(x, 0) has slope 0 at 0.
-    x, y = node.inputs
-    pick_x = b.greater(x, y)
-    zero = b.zeros_like(g)
-    return [b.where(pick_x, g, zero), b.where(pick_x, zero, g)]
+def _choose_vjp(pick_first):
+    # The gradient goes to the operand that was chosen; ties go to the second, so
+    # relu = maximum(x, 0) has slope 0 at 0, as in Keras.
+    def rule(node, g):
+        x, y = node.inputs
+        first = pick_first(x, y)
+        zero = b.zeros_like(g)
+        return [b.where(first, g, zero), b.where(first, zero, g)]
+    return rule
 
 
-@_rule("minimum")
-def _(node, g):
-    x, y = node.inputs
-    pick_x = b.less(x, y)
-    zero = b.zeros_like(g)
-    return [b.where(pick_x, g, zero), b.where(pick_x, zero, g)]
+PRIMITIVES["maximum"].vjp = _choose_vjp(b.greater)
+PRIMITIVES["minimum"].vjp = _choose_vjp(b.less)
 
 
 @_rule("where")

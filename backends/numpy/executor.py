@@ -87,7 +87,7 @@ class _Plan:
         for c in constants:
             self.env[slot[c.id]] = c.value
         static = {slot[c.id] for c in constants}  # slots whose value is known before any call
-        self.steps = []
+        self.steps, self.step_nodes = [], []  # step_nodes: for profiling and error messages
         pool = []  # [buffer, slot of its current holder]
         for i, node in enumerate(nodes):
             name = node.primitive.name
@@ -108,6 +108,7 @@ class _Plan:
                 self.steps.append(_make_step(KERNELS[name], ins, out, attrs, mode, buf))
             else:
                 self.steps.append(_make_step(KERNELS[name], ins, out, attrs, "none", None))
+            self.step_nodes.append(node)
 
         self.n_inputs = n_inputs
         self.output_slots = output_slots

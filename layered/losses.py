@@ -3,8 +3,6 @@
 A loss function maps `(y_true, y_pred)` to one value per sample (the last axis is
 reduced); a `Loss` object reduces those with optional sample weights.
 """
-import math
-
 from layered import ops
 from layered.graph import build as b
 from layered.registry import lookup
@@ -135,21 +133,14 @@ class Loss:
             values = values * weights
         if self.reduction in ("none", None):
             return values
-        total = ops.sum(values)
         if self.reduction == "sum":
-            return total
+            return ops.sum(values)
         if self.reduction == "mean" and weights is not None:
-            return total / ops.maximum(ops.sum(b.broadcast_to(weights, values.shape, like=values)), EPSILON)
-        return total / _count(values)
+            return ops.sum(values) / ops.maximum(ops.sum(b.broadcast_to(weights, values.shape, like=values)), EPSILON)
+        return ops.mean(values)  # sum_over_batch_size: the weighted sum over the number of values
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction, **self.kwargs}
-
-
-def _count(values):
-    if None in values.shape:  # known only at run time
-        return ops.sum(ops.ones_like(values))
-    return float(max(1, math.prod(values.shape)))
 
 
 def _loss_class(class_name, function, **defaults):

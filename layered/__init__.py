@@ -1,10 +1,16 @@
 """layered: a Keras-style deep-learning library on a symbolic graph.
 
-The low-level API (this issue's layer): `Variable`, `constant`, `placeholder`,
-`layered.ops`, `function` and `optimizers.<Name>().minimize`.
+The Keras 3 API (`Input`, `Sequential`, `Model`, `layers`, `losses`, `metrics`,
+`optimizers`, `callbacks`) over a graph of primitives that a backend compiles; the
+low-level API (`Variable`, `constant`, `placeholder`, `function`) underneath.
 """
-from layered import config as config, ops as ops, optimizers as optimizers
+from layered import models as models  # noqa: I001  (before layers: the layers import the Layer base)
+from layered import (activations as activations, callbacks as callbacks, config as config,  # noqa: F401
+                     datasets as datasets, initializers as initializers, layers as layers, losses as losses,
+                     ops as ops, optimizers as optimizers, random as random, utils as utils)
 from layered.graph import Constant, Placeholder, Tensor as Tensor, Variable as Variable, name_scope as name_scope
+from layered.layers.core import Input as Input
+from layered.models import Layer as Layer, Model as Model, Sequential as Sequential
 from layered.training.function import function as function
 
 __version__ = "0.1.0"

@@ -2,6 +2,7 @@
 an initial value is data, not graph computation."""
 import numpy as np
 
+from layered import random
 from layered.registry import lookup
 
 
@@ -21,7 +22,12 @@ class Initializer:
 
     def __init__(self, seed=None):
         self.seed = seed
-        self._rng = np.random.default_rng(seed)
+
+    @property
+    def _rng(self):
+        # A seeded initializer gives the same values on every call (as in Keras); an
+        # unseeded one draws from the global generator that set_random_seed resets.
+        return np.random.default_rng(self.seed) if self.seed is not None else random.global_generator()
 
     def __call__(self, shape, dtype="float32"):
         return np.asarray(self.sample(tuple(shape)), dtype=dtype)
@@ -34,10 +40,11 @@ class Initializer:
 
     def _truncated_normal(self, shape, mean, stddev):
         # Draws beyond two standard deviations are drawn again, as in Keras.
-        values = self._rng.standard_normal(shape)
+        rng = self._rng
+        values = rng.standard_normal(shape)
         outside = np.abs(values) > 2.0
         while outside.any():
-            values[outside] = self._rng.standard_normal(int(outside.sum()))
+            values[outside] = rng.standard_normal(int(outside.sum()))
             outside = np.abs(values) > 2.0
         return mean + stddev * values
 
@@ -199,3 +206,10 @@ def get(identifier):
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
     return lookup(INITIALIZERS, identifier, "initializer")()
+
+
+def serialize(initializer):
+    """`{"class_name": ..., "config": ...}` for an initializer object, as Keras saves it."""
+    if not isinstance(initializer, Initializer):
+        return getattr(initializer, "__name__", str(initializer))
+    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}

@@ -1,0 +1,139 @@
+"""Core layers: Input/InputLayer, Dense, Activation, Identity."""
+from layered import activations, initializers, ops
+from layered.graph.core import Placeholder, floatx
+from layered.models.layer import CallRecord, InputSpec, Layer, unique_name
+
+
+class InputLayer(Layer):
+    """The entry of a functional model: holds the symbolic input tensor.
+
+    Example:
+        layer = layered.layers.InputLayer(shape=(784,))
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
+                 input_tensor=None, **kwargs):
+        if "input_shape" in kwargs:
+            shape = kwargs.pop("input_shape")
+        if "batch_input_shape" in kwargs:
+            batch_shape = kwargs.pop("batch_input_shape")
+        super().__init__(name=name or unique_name("input_layer"), dtype=dtype or floatx(), **kwargs)
+        if sparse:
+            raise NotImplementedError("sparse inputs are not supported")
+        if input_tensor is not None:
+            batch_shape = input_tensor.shape
+        elif batch_shape is None:
+            if shape is None:
+                raise ValueError("InputLayer needs `shape` (without the batch dimension) or `batch_shape`")
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            batch_shape = (batch_size,) + shape
+        self.batch_shape = tuple(batch_shape)
+        self.output_tensor = input_tensor or Placeholder(self.batch_shape, self.dtype, name=self.name)
+        self.output_tensor._history = (CallRecord(self, (), {}, self.output_tensor), 0)
+        self._last_call = (self.output_tensor, self.output_tensor)
+        self.built = True
+
+    def get_config(self):
+        return {"batch_shape": self.batch_shape, "dtype": self.dtype, "sparse": False, "name": self.name}
+
+
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None):
+    """A symbolic input tensor: the start of a functional model.
+
+    Args:
+        shape: the shape of one sample (no batch dimension); None marks a variable size.
+        batch_size: a fixed batch size (default: any).
+        dtype: the input's dtype (default floatx, 'float32').
+        name: the input's name (also the key of dict inputs to `fit`).
+    Example:
+        x = layered.Input(shape=(784,))
+        y = layered.layers.Dense(10)(x)
+    """
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
+                       name=name, input_tensor=tensor)
+    return layer.output_tensor
+
+
+class Dense(Layer):
+    """A fully connected layer: `activation(inputs @ kernel + bias)` on the last axis.
+
+    Example:
+        layer = layered.layers.Dense(64, activation="relu")
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
+        super().__init__(**kwargs)
+        if int(units) <= 0:
+            raise ValueError(f"Dense units must be a positive integer, got {units}")
+        if activity_regularizer is not None or lora_rank is not None:
+            raise NotImplementedError("Dense: activity_regularizer and lora_rank are not supported yet")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.input_spec = InputSpec(min_ndim=2)
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(f"Layer '{self.name}' (Dense) needs a known last input dimension, got {input_shape}")
+        self.kernel = self.add_weight(shape=(input_dim, self.units), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                                      name="kernel")
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                                        name="bias")
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+        self.built = True
+
+    def call(self, inputs):
+        x = ops.matmul(inputs, self.kernel)
+        if self.bias is not None:
+            x = ops.add(x, self.bias)
+        return self.activation(x)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": None, "bias_regularizer": None, "kernel_constraint": None,
+                "bias_constraint": None}
+
+
+class Activation(Layer):
+    """Applies an activation function by name or callable.
+
+    Example:
+        layer = layered.layers.Activation("relu")
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Identity(Layer):
+    """Returns its input unchanged (a placeholder layer)."""
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

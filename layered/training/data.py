@@ -1,0 +1,185 @@
+"""Data adapters: NumPy arrays (nested in lists/dicts) or iterables of batches -> batches.
+
+Every batch is `(x, y, sample_weight)` of nested NumPy arrays (`y` and `sample_weight`
+may be None). Bad data is rejected before any step runs, so the model is never left
+half-trained by input it could not use.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from layered import random, tree
+
+
+def _as_structure(data):
+    """Lists/tuples of arrays and dicts stay structures; anything else becomes one array."""
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        return {k: _as_structure(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)) and data and all(isinstance(d, (np.ndarray, dict)) or hasattr(d, "__array__")
+                                                         for d in data):
+        return [_as_structure(d) for d in data]
+    return np.asarray(data)
+
+
+def is_array_data(x):
+    leaves = tree.flatten(x) if isinstance(x, (list, tuple, dict)) else [x]
+    return all(isinstance(a, (np.ndarray, list, tuple, int, float)) or hasattr(a, "__array__") for a in leaves) \
+        and not hasattr(x, "__next__")
+
+
+def check_finite(structure, what, offset=0):
+    for array in tree.flatten(structure):
+        if array is not None and np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+            bad = int(np.argwhere(~np.isfinite(array))[0][0]) + offset
+            raise ValueError(f"{what} contains NaN or infinity (first at sample {bad}); clean the data first")
+
+
+class ArrayData:
+    """Batches of in-memory arrays, reshuffled every epoch when `shuffle` is set."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None, check=True):
+        self.x, self.y, self.sample_weight = _as_structure(x), _as_structure(y), _as_structure(sample_weight)
+        parts = [("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)]
+        sizes = {}
+        for name, part in parts:
+            for array in tree.flatten(part) if part is not None else []:
+                if array.ndim == 0:
+                    raise ValueError(f"{name} must have a batch dimension, got a scalar")
+                sizes.setdefault(name, set()).add(len(array))
+        all_sizes = {n for s in sizes.values() for n in s}
+        if len(all_sizes) > 1:
+            detail = ", ".join(f"{name} has {sorted(s)[0] if len(s) == 1 else sorted(s)} samples"
+                               for name, s in sizes.items())
+            raise ValueError(f"the data lengths differ: {detail}; every input, target and weight needs one "
+                             "entry per sample")
+        self.num_samples = all_sizes.pop() if all_sizes else 0
+        if self.num_samples == 0:
+            raise ValueError("the dataset is empty: x has no samples")
+        if check:
+            check_finite(self.x, "x")
+            check_finite(self.y, "y")
+            check_finite(self.sample_weight, "sample_weight")
+        self.batch_size = int(batch_size or 32)
+        self.shuffle = shuffle
+        batches = math.ceil(self.num_samples / self.batch_size)
+        self.steps = min(steps, batches) if steps else batches
+
+    def batches(self):
+        order = random.global_generator().permutation(self.num_samples) if self.shuffle else None
+        for step in range(self.steps):
+            start = step * self.batch_size
+            stop = min(start + self.batch_size, self.num_samples)
+            index = slice(start, stop) if order is None else np.sort(order[start:stop])
+
+            def take(array):
+                return array[index]
+            yield tuple(None if part is None else tree.map_structure(take, part)
+                        for part in (self.x, self.y, self.sample_weight))
+
+    def split(self, fraction):
+        """(train, validation) adapters: the last `fraction` of the samples validates (as in Keras)."""
+        if not 0.0 < fraction < 1.0:
+            raise ValueError(f"validation_split must be in (0, 1), got {fraction}")
+        cut = int(math.floor(self.num_samples * (1.0 - fraction)))
+        if cut == 0 or cut == self.num_samples:
+            raise ValueError(f"validation_split={fraction} of {self.num_samples} samples leaves an empty part")
+
+        def part(index):
+            return tuple(None if p is None else tree.map_structure(lambda a: a[index], p)
+                         for p in (self.x, self.y, self.sample_weight))
+        train = ArrayData(*part(slice(0, cut)), batch_size=self.batch_size, shuffle=self.shuffle, check=False)
+        val = ArrayData(*part(slice(cut, None)), batch_size=self.batch_size, shuffle=False, check=False)
+        return train, val
+
+
+def _unpack(item):
+    """A batch item as (x, y, sample_weight): tuples of 1-3 parts, anything else is x alone."""
+    if isinstance(item, tuple):
+        if not 1 <= len(item) <= 3:
+            raise ValueError(f"a batch must be x, (x,), (x, y) or (x, y, sample_weight); got a tuple of {len(item)}")
+        item = item + (None,) * (3 - len(item))
+        return tuple(_as_structure(p) for p in item)
+    return _as_structure(item), None, None
+
+
+class IterableData:
+    """Batches from a generator, an iterable, or an indexable sequence of batches."""
+
+    def __init__(self, source, steps=None):
+        self.source = source
+        self.steps = steps
+        if steps is None and hasattr(source, "__len__") and hasattr(source, "__getitem__"):
+            self.steps = len(source)
+        indexable = hasattr(source, "__getitem__") and hasattr(source, "__len__")
+        self._single_pass = not indexable and iter(source) is source
+        self._iterator = None
+        self._exhausted = False
+        self._signature = None
+        self._count = 0
+
+    def _new_iterator(self):
+        if hasattr(self.source, "__getitem__") and hasattr(self.source, "__len__"):
+            return (self.source[i] for i in range(len(self.source)))
+        return iter(self.source)
+
+    def batches(self):
+        if self._single_pass:
+            if self._exhausted:
+                warnings.warn("the data generator ran out of data; pass steps_per_epoch (or a re-iterable "
+                              "source) to train for more than one pass", stacklevel=3)
+                return
+            self._iterator = self._iterator or self.source
+        else:
+            self._iterator = self._new_iterator()
+        produced = 0
+        while self.steps is None or produced < self.steps:
+            try:
+                item = next(self._iterator)
+            except StopIteration:
+                self._exhausted = True
+                if self.steps is not None and self._single_pass:
+                    warnings.warn(f"the data ran out after {produced} of {self.steps} steps this epoch",
+                                  stacklevel=3)
+                return
+            batch = _unpack(item)
+            self._check(batch)
+            produced += 1
+            yield batch
+
+    def _check(self, batch):
+        signature = tuple(None if p is None else tree.map_structure(lambda a: (a.shape[1:], a.dtype.kind), p)
+                          for p in batch)
+        self._count += 1
+        if self._signature is None:
+            self._signature = signature
+        elif signature != self._signature:
+            raise ValueError(f"batch {self._count - 1} from the data source does not match the first batch: "
+                             f"per-sample shapes and dtype kinds {_describe(signature)} vs {_describe(self._signature)}")
+        sizes = {len(a) for p in batch if p is not None for a in tree.flatten(p)}
+        if len(sizes) > 1:
+            raise ValueError(f"batch {self._count - 1} has parts of different lengths {sorted(sizes)}")
+        if sizes == {0}:
+            raise ValueError(f"batch {self._count - 1} is empty")
+        for name, part in zip(("x", "y", "sample_weight"), batch):
+            check_finite(part, f"{name} of batch {self._count - 1}")
+
+
+def _describe(signature):
+    return str(tuple(None if p is None else p for p in signature))
+
+
+def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None):
+    """The adapter for what the user passed to fit/evaluate/predict."""
+    if x is None:
+        raise ValueError("no data: pass x (arrays, or an iterable of batches)")
+    if is_array_data(x):
+        return ArrayData(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle, steps=steps)
+    if y is not None or sample_weight is not None:
+        raise ValueError("when x is a generator or iterable of batches, it must yield the targets and weights "
+                         "itself; do not pass y or sample_weight")
+    if batch_size is not None:
+        warnings.warn("batch_size is ignored when x yields batches", stacklevel=3)
+    return IterableData(x, steps)

@@ -1,0 +1,266 @@
+"""compile / fit / evaluate / predict: one loop for every backend.
+
+The loop turns data into batches, feeds each batch to a compiled step and drives the
+callbacks. The steps are graphs built here (`steps.py`) and compiled by the active
+backend; loss and metric sums stay in backend variables and are read only when a
+callback or the caller asks for them.
+"""
+import numpy as np
+
+from layered import optimizers, tree
+from layered.callbacks import CallbackList, TerminateOnNaN
+from layered.training import data as data_module
+from layered.training.compile_utils import CompiledLoss, CompiledMetrics, LossTracker
+from layered.training.logs import LazyLogs
+from layered.training.steps import StepBuilder
+
+
+def _resolve_verbose(verbose):
+    return 1 if verbose == "auto" else int(verbose)
+
+
+class Trainer:
+    """The training API mixed into `Model`."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.stop_training = False
+        self.history = None
+        self._steps = None
+
+    # ------------------------------------------------------------ compile
+
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+        """Choose the optimizer, the loss and the metrics to train with.
+
+        Args:
+            optimizer: a name ('adam', 'sgd', ...) or an optimizer object.
+            loss: a name, a function or a Loss object; a list or dict for several outputs.
+            loss_weights: the weight of each output's loss in the total.
+            metrics: names, functions or Metric objects ("accuracy" picks the right kind).
+            weighted_metrics: metrics that also take the sample weights.
+            steps_per_execution: batches run per compiled call (a backend may fuse them).
+        Example:
+            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        """
+        if int(steps_per_execution) < 1:
+            raise ValueError(f"steps_per_execution must be >= 1, got {steps_per_execution}")
+        self.optimizer = optimizers.get(optimizer)
+        names = self._output_names()
+        self._compiled_loss = CompiledLoss(loss, loss_weights, names)
+        self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics, names)
+        self._loss_tracker = LossTracker("loss")
+        self._output_loss_trackers = [LossTracker(f"{n}_loss") for n in names] if len(names) > 1 else []
+        self.loss = loss
+        self.steps_per_execution = int(steps_per_execution)
+        self._steps = StepBuilder(self)
+        self.compiled = True
+        self.stop_training = False
+
+    def _output_names(self):
+        names = self.output_names if getattr(self, "_functional", None) is not None else []
+        return names if len(names) > 1 else ["output"] * max(1, len(names))
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(f"model '{self.name}' must be compiled before {what}: call "
+                               "model.compile(optimizer=..., loss=...) first")
+
+    # ------------------------------------------------------------ metrics
+
+    @property
+    def metrics(self):
+        if not self.compiled:
+            return []
+        return [self._loss_tracker] + self._output_loss_trackers + self._compiled_metrics.metrics
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def get_metrics_result(self):
+        """The current value of every metric, read from the backend: {name: float}."""
+        results = {}
+        for m in self.metrics:
+            value = m.result()
+            results[m.name] = float(value) if np.ndim(value) == 0 else np.asarray(value)
+        return results
+
+    def _lazy_logs(self):
+        return LazyLogs(self.get_metrics_result)
+
+    # ------------------------------------------------------------ one batch
+
+    def _train_batch(self, batch, guard_nonfinite=False):
+        batch = self._steps.with_class_weight(batch)
+        self._steps.train(batch, guard_nonfinite)(batch)
+
+    def _test_batch(self, batch):
+        self._steps.test(batch)(batch)
+
+    def _predict_batch(self, x):
+        if self._steps is None:
+            self._steps = StepBuilder(self)  # predict needs no compile
+        batch = (x, None, None)
+        return self._steps.predict(batch)(batch)
+
+    # ------------------------------------------------------------ fit
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Train for `epochs` passes over the data; returns the `History`.
+
+        Example:
+            history = model.fit(x_train, y_train, batch_size=32, epochs=10, validation_split=0.1)
+        """
+        self._require_compiled("fit")
+        verbose = _resolve_verbose(verbose)
+        train = data_module.adapt(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+        val = None
+        if validation_split:
+            if not isinstance(train, data_module.ArrayData):
+                raise ValueError("validation_split needs arrays; with a generator pass validation_data")
+            train, val = train.split(validation_split)
+        if validation_data is not None:
+            val = self._validation_adapter(validation_data, validation_batch_size or batch_size, validation_steps)
+        self._steps.class_weight = class_weight
+        if isinstance(train, data_module.ArrayData):
+            self._steps.check_batch(next(train.batches()), whole=(train.x, train.y, train.sample_weight),
+                                    training=True)
+        callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+            verbose=verbose, epochs=epochs, steps=train.steps)
+        guard = any(isinstance(c, TerminateOnNaN) for c in callbacks)
+        self.stop_training = False
+        self._steps.start_run()
+        callbacks.on_train_begin()
+        epoch_logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            ran = 0
+            for step, batch in enumerate(train.batches()):
+                callbacks.on_train_batch_begin(step)
+                self._train_batch(batch, guard)
+                ran += 1
+                callbacks.on_train_batch_end(step, self._lazy_logs())
+                if self.stop_training:
+                    break
+            if ran == 0:
+                break  # a single-pass generator ran dry: Keras stops training here too
+            epoch_logs = self.get_metrics_result()
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_adapter(val, callbacks)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callbacks.on_train_end(epoch_logs)
+        return self.history
+
+    def _validation_adapter(self, validation_data, batch_size, steps):
+        if isinstance(validation_data, tuple):
+            if not 2 <= len(validation_data) <= 3:
+                raise ValueError("validation_data must be (x, y) or (x, y, sample_weight)")
+            vx, vy, vsw = (validation_data + (None,))[:3]
+            return data_module.adapt(vx, vy, vsw, batch_size, False, steps)
+        return data_module.adapt(validation_data, None, None, None, False, steps)
+
+    # ------------------------------------------------------------ evaluate
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """The loss and metrics over the data: a scalar, a list, or a dict with `return_dict`."""
+        self._require_compiled("evaluate")
+        data = data_module.adapt(x, y, sample_weight, batch_size, False, steps)
+        if isinstance(data, data_module.ArrayData):
+            self._steps.check_batch(next(data.batches()), whole=(data.x, data.y, data.sample_weight),
+                                    training=False)
+        verbose = _resolve_verbose(verbose)
+        callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps)
+        logs = self._evaluate_adapter(data, callbacks)
+        return logs if return_dict else self._as_list(logs)
+
+    def _evaluate_adapter(self, data, callbacks):
+        self.reset_metrics()
+        callbacks.on_test_begin()
+        ran = 0
+        for step, batch in enumerate(data.batches()):
+            callbacks.on_test_batch_begin(step)
+            self._test_batch(batch)
+            ran += 1
+            callbacks.on_test_batch_end(step, self._lazy_logs())
+        if ran == 0:
+            raise ValueError("evaluate got no batches: the data is empty or the generator is exhausted")
+        logs = self.get_metrics_result()
+        callbacks.on_test_end(logs)
+        return logs
+
+    def _as_list(self, logs):
+        values = [logs[m.name] for m in self.metrics]
+        return values[0] if len(values) == 1 else values
+
+    # ------------------------------------------------------------ predict
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for `x`, batched, as NumPy arrays (a list or dict for several outputs)."""
+        data = data_module.adapt(x, None, None, batch_size, False, steps)
+        verbose = _resolve_verbose(verbose)
+        callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps)
+        callbacks.on_predict_begin()
+        pieces = []
+        for step, (bx, _, _) in enumerate(data.batches()):
+            callbacks.on_predict_batch_begin(step)
+            outputs = self._predict_batch(bx)
+            pieces.append(outputs)
+            callbacks.on_predict_batch_end(step, {"outputs": outputs})
+        if not pieces:
+            raise ValueError("predict got no batches: the data is empty or the generator is exhausted")
+        callbacks.on_predict_end()
+        joined = [np.concatenate(parts, axis=0) for parts in zip(*pieces)]
+        return tree.pack_like(self._steps.output_structure, joined)
+
+    # ------------------------------------------------------------ single batches
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on one batch; returns the running loss and metrics."""
+        self._require_compiled("train_on_batch")
+        data = data_module.ArrayData(x, y, sample_weight, batch_size=_batch_length(x))
+        batch = next(data.batches())
+        self._steps.class_weight = class_weight
+        self._steps.check_batch(batch, whole=batch, training=True)
+        self._train_batch(batch)
+        logs = self.get_metrics_result()
+        return logs if return_dict else self._as_list(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """The loss and metrics on one batch (metrics are reset first)."""
+        self._require_compiled("test_on_batch")
+        data = data_module.ArrayData(x, y, sample_weight, batch_size=_batch_length(x))
+        batch = next(data.batches())
+        self._steps.check_batch(batch, whole=batch, training=False)
+        self.reset_metrics()
+        self._test_batch(batch)
+        logs = self.get_metrics_result()
+        return logs if return_dict else self._as_list(logs)
+
+    def predict_on_batch(self, x):
+        """Outputs for one batch, as NumPy arrays."""
+        data = data_module.ArrayData(x, batch_size=_batch_length(x))
+        outputs = self._predict_batch(next(data.batches())[0])
+        return tree.pack_like(self._steps.output_structure, outputs)
+
+
+def _batch_length(x):
+    leaves = [np.asarray(a) for a in tree.flatten(x if isinstance(x, (list, tuple, dict)) else [x])]
+    return max(1, len(leaves[0])) if leaves and leaves[0].ndim else 1
+

@@ -18,13 +18,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/python examples/01b_hello_graph.py
+	$(BIN)/python examples/01_hello_neuron.py
+	$(BIN)/python examples/02_mlp_digits.py
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/engine_mlp.py
+	$(BIN)/python benchmarks/mlp.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

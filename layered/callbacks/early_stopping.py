@@ -71,11 +71,6 @@ class EarlyStopping(Callback):
         current = self._monitored_value(logs)
         if current is None or epoch < self.start_from_epoch:
             return
-        if self.restore_best_weights and self.best_weights is None:
-            # The first watched epoch is the best one seen so far, whatever its value.
-            self.best_weights = _host_copy(self.model.get_weights())
-            self.best_epoch = epoch
-
         self.wait += 1
         if self._improves(current, self.best):
             self.best = current
@@ -86,6 +81,10 @@ class EarlyStopping(Callback):
             if self.baseline is None or self._improves(current, self.baseline):
                 self.wait = 0
             return
+        if self.restore_best_weights and self.best_weights is None:
+            # Nothing has improved yet (a NaN value): the first watched epoch counts as best.
+            self.best_weights = _host_copy(self.model.get_weights())
+            self.best_epoch = epoch
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True

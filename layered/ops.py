@@ -12,14 +12,14 @@ from layered.graph import build as b
 from layered.graph.autodiff import grad as grad  # noqa: F401  (public: layered.ops.grad)
 from layered.graph.build import (abs as abs, add as add, argmax as argmax, argmin as argmin,  # noqa: F401
                                  as_tensor as convert_to_tensor, broadcast_to as broadcast_to,
-                                 cast as cast, equal as equal, erf as erf, exp as exp,
-                                 greater as greater, greater_equal as greater_equal, less as less,
-                                 less_equal as less_equal, log as log, log1p as log1p,
+                                 cast as cast, cos as cos, equal as equal, erf as erf, exp as exp,
+                                 floor as floor, greater as greater, greater_equal as greater_equal,
+                                 less as less, less_equal as less_equal, log as log, log1p as log1p,
                                  logical_and as logical_and, logical_not as logical_not,
                                  logical_or as logical_or, matmul as matmul, maximum as maximum,
                                  minimum as minimum, not_equal as not_equal, one_hot as one_hot,
                                  ones_like as ones_like, reciprocal as reciprocal, rsqrt as rsqrt,
-                                 sign as sign, sqrt as sqrt, square as square,
+                                 sign as sign, sin as sin, sqrt as sqrt, square as square,
                                  stop_gradient as stop_gradient, take as take, tanh as tanh,
                                  where as where, zeros_like as zeros_like)
 from layered.graph.primitives import normalize_axes
@@ -158,6 +158,11 @@ def gelu(x, approximate=True):
         inner = b.mul(b.add(x, b.mul(b.pow(x, 3.0), 0.044715)), math.sqrt(2.0 / math.pi))
         return b.mul(b.mul(x, 0.5), b.add(b.tanh(inner), 1.0))
     return b.mul(b.mul(x, 0.5), b.add(b.erf(b.mul(x, 1.0 / math.sqrt(2.0))), 1.0))
+
+
+def ceil(x):
+    """The smallest integer not below `x`, as `-floor(-x)`."""
+    return b.neg(b.floor(b.neg(x)))
 
 
 def clip(x, x_min, x_max):

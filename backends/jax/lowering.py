@@ -60,6 +60,7 @@ LOWERINGS = {
     "neg": jnp.negative, "exp": jnp.exp, "log": jnp.log, "log1p": jnp.log1p, "sqrt": jnp.sqrt,
     "rsqrt": lax.rsqrt, "tanh": jnp.tanh, "logistic": lax.logistic, "abs": jnp.abs, "sign": jnp.sign,
     "square": jnp.square, "reciprocal": jnp.reciprocal, "erf": lax.erf,
+    "sin": jnp.sin, "cos": jnp.cos, "floor": jnp.floor,
     "add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "div": jnp.divide, "pow": jnp.power,
     "maximum": jnp.maximum, "minimum": jnp.minimum,
     "equal": jnp.equal, "not_equal": jnp.not_equal, "less": jnp.less, "less_equal": jnp.less_equal,

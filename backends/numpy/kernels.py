@@ -19,8 +19,8 @@ def _logistic(x, out=None):
 
 
 def _rsqrt(x, out=None):
-    out = np.sqrt(x, out=out)
-    return np.reciprocal(out, out=out)
+    root = np.sqrt(x, out=out)  # a NumPy scalar when x is 0-d and out is None: not writable
+    return np.reciprocal(root, out=out)
 
 
 _exact_erf = np.frompyfunc(math.erf, 1, 1)
@@ -156,6 +156,7 @@ KERNELS = {
     "neg": np.negative, "exp": np.exp, "log": np.log, "log1p": np.log1p, "sqrt": np.sqrt,
     "rsqrt": _rsqrt, "tanh": np.tanh, "logistic": _logistic, "abs": np.abs, "sign": np.sign,
     "square": np.square, "reciprocal": np.reciprocal, "erf": _erf,
+    "sin": np.sin, "cos": np.cos, "floor": np.floor,
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power,
     "maximum": np.maximum, "minimum": np.minimum,
     "equal": np.equal, "not_equal": np.not_equal, "less": np.less, "less_equal": np.less_equal,
@@ -178,4 +179,5 @@ WRITES_OUT = set(KERNELS) - VIEWS - ALLOCATES
 # Kernels that may write their result over an input of the same shape and dtype: each
 # element of the result depends only on the same element of the inputs.
 IN_PLACE = {"neg", "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "logistic", "abs", "sign",
-            "square", "reciprocal", "erf", "add", "sub", "mul", "div", "pow", "maximum", "minimum"}
+            "square", "reciprocal", "erf", "sin", "cos", "floor",
+            "add", "sub", "mul", "div", "pow", "maximum", "minimum"}

@@ -57,9 +57,9 @@ def _nary(name):
     return apply
 
 
-neg, exp, log, log1p, sqrt, rsqrt, tanh, logistic, abs, sign, square, reciprocal, erf = (
+neg, exp, log, log1p, sqrt, rsqrt, tanh, logistic, abs, sign, square, reciprocal, erf, sin, cos, floor = (
     _unary(n) for n in ("neg", "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "logistic", "abs",
-                        "sign", "square", "reciprocal", "erf"))
+                        "sign", "square", "reciprocal", "erf", "sin", "cos", "floor"))
 add, sub, mul, div, pow, maximum, minimum = (
     _nary(n) for n in ("add", "sub", "mul", "div", "pow", "maximum", "minimum"))
 equal, not_equal, less, less_equal, greater, greater_equal = (

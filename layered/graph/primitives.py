@@ -235,8 +235,10 @@ def _random_rule(seed, like=None, *, shape, dtype, salt):
 
 # ---------------------------------------------------------------- the table
 
+# sin, cos and floor serve the learning-rate schedules (cosine decay, staircases); none of
+# them can be composed from the other primitives.
 UNARY = ("neg", "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "logistic", "abs",
-         "sign", "square", "reciprocal", "erf")
+         "sign", "square", "reciprocal", "erf", "sin", "cos", "floor")
 BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum")
 COMPARE = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
 

@@ -93,6 +93,21 @@ def _(node, g):
     return [b.mul(g, b.mul(b.exp(b.neg(b.square(x))), 2.0 / math.sqrt(math.pi)))]
 
 
+@_rule("sin")
+def _(node, g):
+    return [b.mul(g, b.cos(node.inputs[0]))]
+
+
+@_rule("cos")
+def _(node, g):
+    return [b.neg(b.mul(g, b.sin(node.inputs[0])))]
+
+
+@_rule("floor")
+def _(node, g):
+    return [None]  # piecewise constant: zero almost everywhere (as Keras and JAX define it)
+
+
 # ---------------------------------------------------------------- elementwise binary
 
 @_rule("add")

@@ -18,6 +18,7 @@ import threading
 import numpy as np
 
 from layered import initializers, random, tree
+from layered.graph.primitives import PRIMITIVES, bind
 from layered.graph.core import Placeholder, ShapeError, Tensor, Variable, floatx, is_float, name_scope
 
 _names = {}
@@ -253,12 +254,10 @@ class Layer:
         inputs = tree.map_structure(self._autocast, inputs)
         shapes = tree.map_structure(lambda t: t.shape if isinstance(t, Tensor) else None, inputs)
         with name_scope(self.name):
+            self._check_input_spec(inputs)
             if not self.built:
                 self._build_for_call(shapes)
-            if self.input_spec is not None:
-                for t in tree.flatten(inputs):
-                    if isinstance(t, Tensor):
-                        self.input_spec.check(self, t.shape)
+                self._check_input_spec(inputs)  # build may have pinned sizes (Dense: the input width)
             call_kwargs = dict(kwargs)
             if training is not None and _accepts(self.call, "training"):
                 call_kwargs["training"] = training
@@ -272,10 +271,17 @@ class Layer:
                                  f"{_shape_text(shapes)}: {err}") from None
         self._last_call = (inputs, outputs)
         if any(getattr(t, "_history", None) for t in tree.flatten(inputs) if isinstance(t, Tensor)):
+            outputs = tree.map_structure(_fresh_if_passed_through(inputs), outputs)
             record = CallRecord(self, (inputs,) + tuple(rest), dict(kwargs), outputs)
             for index, t in enumerate(tree.flatten(outputs)):
                 t._history = (record, index)
         return outputs
+
+    def _check_input_spec(self, inputs):
+        if self.input_spec is not None:
+            for t in tree.flatten(inputs):
+                if isinstance(t, Tensor):
+                    self.input_spec.check(self, t.shape)
 
     def _autocast(self, t):
         if isinstance(t, Tensor) and is_float(t.dtype) and is_float(self.dtype) and t.dtype != self.dtype:
@@ -344,6 +350,18 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _fresh_if_passed_through(inputs):
+    """A layer that returns its input unchanged (Dropout at inference) still needs an output
+    tensor of its own to carry its call record; a same-dtype cast is free (simplify drops it)."""
+    ids = {t.id for t in tree.flatten(inputs) if isinstance(t, Tensor)}
+
+    def fresh(t):
+        if isinstance(t, Tensor) and t.id in ids:
+            return bind(PRIMITIVES["cast"], [t], dtype=t.dtype)
+        return t
+    return fresh
 
 
 def _unique(variables):

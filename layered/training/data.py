@@ -25,6 +25,8 @@ def _as_structure(data):
 
 
 def is_array_data(x):
+    if isinstance(x, list) and x and all(isinstance(item, tuple) for item in x):
+        return False  # a list of (x, y) tuples is a re-iterable source of batches
     leaves = tree.flatten(x) if isinstance(x, (list, tuple, dict)) else [x]
     return all(isinstance(a, (np.ndarray, list, tuple, int, float)) or hasattr(a, "__array__") for a in leaves) \
         and not hasattr(x, "__next__")

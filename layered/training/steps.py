@@ -254,4 +254,4 @@ class StepBuilder:
             if bad.any():
                 first = labels[bad].flat[0]
                 raise ValueError(f"sparse labels for output '{self.output_names[i]}' must be integers in "
-                                 f"[0, {depths[i]}): found {first!r} (the model predicts {depths[i]} classes)")
+                                 f"[0, {depths[i]}): found {first.item()} (the model predicts {depths[i]} classes)")

@@ -61,7 +61,7 @@ class Trainer:
 
     def _output_names(self):
         names = self.output_names if getattr(self, "_functional", None) is not None else []
-        return names if len(names) > 1 else ["output"] * max(1, len(names))
+        return names or ["output"]
 
     def _require_compiled(self, what):
         if not self.compiled:

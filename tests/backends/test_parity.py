@@ -16,7 +16,7 @@ IDX = np.int32([[2, 0], [1, 1]])
 # name -> (builder over placeholders, input arrays)
 CASES = {name: (getattr(b, name), [POS(3, 4)]) for name in
          ("neg", "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "logistic", "abs", "sign",
-          "square", "reciprocal", "erf")}
+          "square", "reciprocal", "erf", "sin", "cos", "floor")}
 CASES.update({name: (getattr(b, name), [POS(3, 4), POS(4)]) for name in
               ("add", "sub", "mul", "div", "pow", "maximum", "minimum")})
 CASES.update({name: (lambda x, y, n=name: b.where(getattr(b, n)(x, y), x, y), [F(3, 4), F(3, 4)]) for name in

@@ -28,6 +28,9 @@ UNARY_DOMAINS = {
     "log": lambda r, s: r.uniform(0.2, 3.0, s), "log1p": lambda r, s: r.uniform(-0.7, 3.0, s),
     "sqrt": lambda r, s: r.uniform(0.2, 3.0, s), "rsqrt": lambda r, s: r.uniform(0.2, 3.0, s),
     "reciprocal": away_from_zero, "abs": away_from_zero, "sign": away_from_zero,
+    "sin": values, "cos": values,
+    # away from the integers, where floor jumps
+    "floor": lambda r, s: r.integers(-3, 3, s) + r.uniform(0.1, 0.9, s),
 }
 
 

@@ -29,3 +29,20 @@ def test_hello_graph_in_process():
     finally:
         sys.path.pop(0)
     assert abs(hello.main() - 0.8 * 0.95**100) < 1e-6
+
+
+def _load(name):
+    import importlib
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.pop(0)
+
+
+def test_hello_neuron_reaches_the_closed_form_weight(backend):
+    assert abs(_load("01_hello_neuron").main() - 0.8 * 0.95**100) < 1e-6
+
+
+def test_mlp_digits_reaches_95_percent(backend):
+    assert _load("02_mlp_digits").main(verbose=0) >= 0.95

@@ -165,10 +165,14 @@ def getitem(x, key):
     if not isinstance(key, tuple):
         key = (key,)
     n_real = sum(k is not None and k is not Ellipsis for k in key)
-    if Ellipsis in key:
-        at = key.index(Ellipsis)
+    ellipses = [i for i, k in enumerate(key) if k is Ellipsis]
+    if len(ellipses) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if ellipses:
+        at = ellipses[0]
         key = key[:at] + (builtins.slice(None),) * (x.ndim - n_real) + key[at + 1:]
-    key = key + (builtins.slice(None),) * (x.ndim - n_real - (Ellipsis in key))
+    else:
+        key = key + (builtins.slice(None),) * (x.ndim - n_real)
     starts, stops, steps, final_shape, axis = [], [], [], [], 0
     for k in key:
         if k is None:

@@ -65,3 +65,19 @@ def test_variable_assign_checks_shape():
         v.assign(np.zeros(3))
     v.assign(np.ones((2, 2)))
     np.testing.assert_array_equal(v.numpy(), 1)
+
+
+@pytest.mark.parametrize("key", [
+    (Ellipsis, 0), (0, Ellipsis), (Ellipsis,), (slice(1, 3), Ellipsis, None), (None, Ellipsis, slice(0, 2)),
+    (1, slice(None, None, 2)), (Ellipsis, slice(1, None), 2),
+])
+def test_getitem_matches_numpy(key, backend):
+    from tests.helpers import evaluate
+    value = np.arange(60, dtype="float32").reshape(3, 4, 5)
+    x = layered.placeholder(value.shape)
+    np.testing.assert_array_equal(evaluate(x[key], {x: value}), value[key])
+
+
+def test_getitem_rejects_two_ellipses():
+    with pytest.raises(IndexError, match="single ellipsis"):
+        layered.placeholder((2, 3))[..., ...]

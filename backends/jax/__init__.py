@@ -27,12 +27,51 @@ def lower(graph):
     return run
 
 
+def scan(graph, per_step, carry, unroll=1):
+    """`graph` run once per leading slice of the `per_step` inputs, inside one `lax.scan`.
+
+    `carry` maps an input position to the output that feeds it on the next step (the
+    parameters, slots and metric sums); other inputs are read as they are on every step.
+    Carried outputs come back as final values, the others stacked along a first axis.
+    """
+    step = lower(graph)
+    carry_in = list(carry)
+    carried = set(carry.values())
+    others = [j for j in range(len(graph.outputs)) if j not in carried]
+
+    def run(*arrays):
+        fixed = list(arrays)
+
+        def body(state, slices):
+            args = list(fixed)
+            for i, value in zip(carry_in, state):
+                args[i] = value
+            for i, value in zip(per_step, slices):
+                args[i] = value
+            outputs = step(*args)
+            return [outputs[carry[i]] for i in carry_in], [outputs[j] for j in others]
+
+        final, stacked = jax.lax.scan(body, [arrays[i] for i in carry_in], [arrays[i] for i in per_step],
+                                      unroll=unroll)
+        results = [None] * len(graph.outputs)
+        for i, value in zip(carry_in, final):
+            results[carry[i]] = value
+        for j, value in zip(others, stacked):
+            results[j] = value
+        return results
+
+    return run
+
+
 class JaxBackend:
     name = "jax"
     primitives = frozenset(LOWERINGS)
 
-    def compile(self, graph, donate=None):
-        """The graph as one jitted function; inputs named in `donate` are donated to XLA."""
+    def compile(self, graph, donate=None, loop=None):
+        """The graph as one jitted function; inputs named in `donate` are donated to XLA.
+        With `loop=(per_step, carry)` one call runs K steps inside the program (`lax.scan`)."""
+        if loop is not None:
+            return jax.jit(scan(graph, *loop), donate_argnums=tuple(sorted(loop[1])))
         return jax.jit(lower(graph), donate_argnums=tuple(sorted(donate or {})))
 
     def asarray(self, value, dtype=None):

@@ -28,6 +28,8 @@ class Executable:
         self._plans = {}
 
     def __call__(self, *arrays):
+        # Values made by another backend (a model built under JAX, then run here) come over once.
+        arrays = [a if type(a) is np.ndarray else np.asarray(a) for a in arrays]
         key = tuple((a.shape, a.dtype) for a in arrays)
         plan = self._plans.get(key)
         if plan is None:
@@ -183,3 +185,31 @@ def _make_step(fn, ins, out, attrs, mode, buf):
     def step(env):
         env[out] = fn(*[env[i] for i in ins], out=buf, **attrs)
     return step
+
+
+class LoopExecutable:
+    """Runs a step graph K times per call: the NumPy side of `steps_per_execution`.
+
+    `per_step` inputs carry a leading axis of K (one slice per step); `carry` maps an input
+    position to the output that feeds it on the next step. Carried outputs come back as
+    their final values, the other outputs stacked along a new first axis.
+    """
+
+    def __init__(self, graph, per_step, carry):
+        self.step = Executable(graph, carry)
+        self.per_step, self.carry = tuple(per_step), dict(carry)
+
+    def __call__(self, *arrays):
+        current = list(arrays)
+        steps = len(arrays[self.per_step[0]])
+        carried = set(self.carry.values())
+        collected = []
+        for k in range(steps):
+            for i in self.per_step:
+                current[i] = arrays[i][k]
+            outputs = self.step(*current)
+            for i, j in self.carry.items():
+                current[i] = outputs[j]
+            collected.append([o if j in carried else np.array(o) for j, o in enumerate(outputs)])
+        return [outputs[j] if j in carried else np.stack([c[j] for c in collected])
+                for j in range(len(outputs))]

@@ -40,21 +40,33 @@ class Function:
         graph = Graph(self.inputs + self.variables, all_outputs)
         self.graph = passes.optimize(graph, evaluate=self._evaluate)
         self._executable = self.backend.compile(self.graph, donate)
+        self._donate = donate
+        self._loop_executable = None
 
     def _evaluate(self, graph):
         return [self.backend.to_numpy(a) for a in self.backend.compile(graph)()]
 
     def __call__(self, *values):
+        return self._run(self._executable, values)
+
+    def call_steps(self, *stacked_values):
+        """Run the function once per leading slice of the inputs (K steps in one backend call,
+        updates carried from step to step); returns the outputs stacked along a first axis."""
+        if self._loop_executable is None:
+            per_step = tuple(range(len(self.inputs)))
+            self._loop_executable = self.backend.compile(self.graph, loop=(per_step, self._donate))
+        return self._run(self._loop_executable, stacked_values)
+
+    def _run(self, executable, values):
         if len(values) != len(self.inputs):
             raise TypeError(f"this function takes {len(self.inputs)} inputs, got {len(values)}")
         arrays = [self.backend.asarray(v, p.dtype) for v, p in zip(values, self.inputs)]
-        results = self._executable(*arrays, *[v.value for v in self.variables])
+        results = executable(*arrays, *[v.value for v in self.variables])
         n = len(self.outputs)
         for (var, _), value in zip(self.updates, results[n:]):
             var.value = value
         outputs = [self.backend.to_numpy(r) for r in results[:n]]
         return outputs[0] if self.single_output else outputs
-
 
 def function(inputs, outputs, updates=()):
     """Compile a graph into a Python callable on the active backend.

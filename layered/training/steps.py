@@ -8,6 +8,7 @@ batch of an epoch reuses the same compiled step.
 """
 import numpy as np
 
+import backends
 from layered import ops, random, tree
 from layered.graph.autodiff import grad
 from layered.graph.core import Placeholder, floatx, is_float
@@ -28,7 +29,7 @@ class Step:
         self.function, self.has_y, self.has_weights, self.has_seed = function, has_y, has_weights, has_seed
         self.builder = builder
 
-    def __call__(self, batch):
+    def feeds(self, batch):
         x, y, sample_weight = batch
         feeds = tree.flatten(x)
         if self.has_y:
@@ -38,7 +39,17 @@ class Step:
         feeds.append(np.float32(len(tree.flatten(x)[0])))
         if self.has_seed:
             feeds.append(self.builder.next_seed())
-        return self.function(*feeds)
+        return feeds
+
+    def __call__(self, batch):
+        return self.function(*self.feeds(batch))
+
+    def run_block(self, batches):
+        """Several batches of one signature in a single backend call (steps_per_execution)."""
+        if len(batches) == 1:
+            return self(batches[0])
+        per_batch = [self.feeds(b) for b in batches]
+        return self.function.call_steps(*[np.stack(column) for column in zip(*per_batch)])
 
 
 class StepBuilder:
@@ -209,18 +220,15 @@ class StepBuilder:
 
     def _build_predict(self, batch):
         inputs, stream, _, y_pred, _, _ = self._forward((batch[0], None, None), training=False)
-        inputs = inputs[:-1]  # predict has no use for the batch size
-        has_seed = stream.placeholder is not None
-        function = Function(inputs + ([stream.placeholder] if has_seed else []), y_pred)
-        builder = self
+        # Predict has no use for the batch-size input: it is fed but never read.
+        return Step(Function(inputs + ([stream.placeholder] if stream.placeholder is not None else []), y_pred),
+                    False, False, stream.placeholder is not None, self)
 
-        def run(batch):
-            feeds = tree.flatten(batch[0]) + ([builder.next_seed()] if has_seed else [])
-            return function(*feeds)
-        return run
+    def signature(self, batch):
+        return tuple(_signature(p) for p in batch)
 
     def _cached(self, kind, batch, build):
-        key = (kind,) + tuple(_signature(p) for p in batch)
+        key = (kind, backends.get().name) + self.signature(batch)
         if key not in self._cache:
             self._cache[key] = build()
         return self._cache[key]

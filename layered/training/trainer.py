@@ -95,20 +95,39 @@ class Trainer:
     def _lazy_logs(self):
         return LazyLogs(self.get_metrics_result)
 
-    # ------------------------------------------------------------ one batch
+    # ------------------------------------------------------------ batches and blocks
 
-    def _train_batch(self, batch, guard_nonfinite=False):
-        batch = self._steps.with_class_weight(batch)
-        self._steps.train(batch, guard_nonfinite)(batch)
+    def _blocks(self, batches):
+        """(first step index, [batches]) groups of up to `steps_per_execution` batches of one
+        signature; each group runs as one backend call."""
+        size = getattr(self, "steps_per_execution", 1)
+        block, first, signature = [], 0, None
+        for step, batch in enumerate(batches):
+            batch_signature = self._steps.signature(batch)
+            if block and (len(block) == size or batch_signature != signature):
+                yield first, block
+                block = []
+            if not block:
+                first, signature = step, batch_signature
+            block.append(batch)
+        if block:
+            yield first, block
 
-    def _test_batch(self, batch):
-        self._steps.test(batch)(batch)
+    def _train_block(self, batches, guard_nonfinite=False):
+        batches = [self._steps.with_class_weight(b) for b in batches]
+        self._steps.train(batches[0], guard_nonfinite).run_block(batches)
 
-    def _predict_batch(self, x):
+    def _test_block(self, batches):
+        self._steps.test(batches[0]).run_block(batches)
+
+    def _predict_block(self, xs):
         if self._steps is None:
-            self._steps = StepBuilder(self)  # predict needs no compile
-        batch = (x, None, None)
-        return self._steps.predict(batch)(batch)
+            self._steps = StepBuilder(self)
+        batches = [(x, None, None) for x in xs]
+        outputs = self._steps.predict(batches[0]).run_block(batches)
+        if len(batches) > 1:  # stacked (K, batch, ...): back to (K * batch, ...)
+            outputs = [o.reshape((-1,) + o.shape[2:]) for o in outputs]
+        return outputs
 
     # ------------------------------------------------------------ fit
 
@@ -146,11 +165,11 @@ class Trainer:
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             ran = 0
-            for step, batch in enumerate(train.batches()):
-                callbacks.on_train_batch_begin(step)
-                self._train_batch(batch, guard)
-                ran += 1
-                callbacks.on_train_batch_end(step, self._lazy_logs())
+            for first, block in self._blocks(train.batches()):
+                callbacks.on_train_batch_begin(first)
+                self._train_block(block, guard)
+                ran += len(block)
+                callbacks.on_train_batch_end(first + len(block) - 1, self._lazy_logs())
                 if self.stop_training:
                     break
             if ran == 0:
@@ -193,11 +212,11 @@ class Trainer:
         self.reset_metrics()
         callbacks.on_test_begin()
         ran = 0
-        for step, batch in enumerate(data.batches()):
-            callbacks.on_test_batch_begin(step)
-            self._test_batch(batch)
-            ran += 1
-            callbacks.on_test_batch_end(step, self._lazy_logs())
+        for first, block in self._blocks(data.batches()):
+            callbacks.on_test_batch_begin(first)
+            self._test_block(block)
+            ran += len(block)
+            callbacks.on_test_batch_end(first + len(block) - 1, self._lazy_logs())
         if ran == 0:
             raise ValueError("evaluate got no batches: the data is empty or the generator is exhausted")
         logs = self.get_metrics_result()
@@ -213,16 +232,18 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for `x`, batched, as NumPy arrays (a list or dict for several outputs)."""
         data = data_module.adapt(x, None, None, batch_size, False, steps)
+        if self._steps is None:
+            self._steps = StepBuilder(self)  # predict needs no compile
         verbose = _resolve_verbose(verbose)
         callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps)
         callbacks.on_predict_begin()
         pieces = []
-        for step, (bx, _, _) in enumerate(data.batches()):
-            callbacks.on_predict_batch_begin(step)
-            outputs = self._predict_batch(bx)
+        for first, block in self._blocks(data.batches()):
+            callbacks.on_predict_batch_begin(first)
+            outputs = self._predict_block([x for x, _, _ in block])
             pieces.append(outputs)
-            callbacks.on_predict_batch_end(step, {"outputs": outputs})
+            callbacks.on_predict_batch_end(first + len(block) - 1, {"outputs": outputs})
         if not pieces:
             raise ValueError("predict got no batches: the data is empty or the generator is exhausted")
         callbacks.on_predict_end()
@@ -238,7 +259,7 @@ class Trainer:
         batch = next(data.batches())
         self._steps.class_weight = class_weight
         self._steps.check_batch(batch, whole=batch, training=True)
-        self._train_batch(batch)
+        self._train_block([batch])
         logs = self.get_metrics_result()
         return logs if return_dict else self._as_list(logs)
 
@@ -249,14 +270,14 @@ class Trainer:
         batch = next(data.batches())
         self._steps.check_batch(batch, whole=batch, training=False)
         self.reset_metrics()
-        self._test_batch(batch)
+        self._test_block([batch])
         logs = self.get_metrics_result()
         return logs if return_dict else self._as_list(logs)
 
     def predict_on_batch(self, x):
         """Outputs for one batch, as NumPy arrays."""
         data = data_module.ArrayData(x, batch_size=_batch_length(x))
-        outputs = self._predict_batch(next(data.batches())[0])
+        outputs = self._predict_block([next(data.batches())[0]])
         return tree.pack_like(self._steps.output_structure, outputs)
 
 

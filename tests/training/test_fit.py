@@ -176,3 +176,31 @@ def test_numpy_and_jax_train_to_the_same_weights():
             os.environ.pop("LAYERED_BACKEND")
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("steps_per_execution", [3, 4])
+def test_steps_per_execution_matches_one_step_per_call(backend, steps_per_execution):
+    x, y = linear_data(80)  # 10 batches of 8: blocks of 3 leave a partial block, blocks of 4 too
+
+    def run(k):
+        layered.utils.set_random_seed(11)
+        model = layered.Sequential([layered.Input(shape=(3,)), layers.Dense(6, activation="tanh"),
+                                    layers.Dropout(0.2), layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"], steps_per_execution=k)
+        ends = []
+        probe = layered.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: ends.append(batch))
+        history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[probe])
+        return model, history, ends
+
+    one, history_one, _ = run(1)
+    fused, history_fused, ends = run(steps_per_execution)
+    k = steps_per_execution
+    expected_ends = [min(i + k, 10) - 1 for i in range(0, 10, k)]
+    assert ends == expected_ends * 2
+    for a, b in zip(one.get_weights(), fused.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(history_one.history["loss"], history_fused.history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(one.evaluate(x, y, batch_size=8, verbose=0),
+                               fused.evaluate(x, y, batch_size=8, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(one.predict(x, batch_size=8, verbose=0), fused.predict(x, batch_size=8, verbose=0),
+                               rtol=1e-5, atol=1e-6)

@@ -12,7 +12,17 @@ EPSILON = 1e-7  # Keras's backend epsilon, used to clip probabilities
 
 def _prepare(y_true, y_pred):
     y_pred = b.as_tensor(y_pred)
-    return b.as_tensor(y_true, y_pred.dtype), y_pred
+    return same_rank(b.as_tensor(y_true, y_pred.dtype), y_pred), y_pred
+
+
+def same_rank(y_true, y_pred):
+    """Labels of shape (n,) against predictions (n, 1), or the reverse, get the predictions' rank
+    (a trailing unit axis is added or removed), as Keras aligns them; never broadcast (n,) x (n, 1)."""
+    if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+        return ops.expand_dims(y_true, -1)
+    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        return ops.squeeze(y_true, -1)
+    return y_true
 
 
 def mean_squared_error(y_true, y_pred):
@@ -97,14 +107,15 @@ LOSS_FUNCTIONS = {
     "kl_divergence": kl_divergence, "kld": kl_divergence, "cosine_similarity": cosine_similarity,
 }
 
-REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "none", None)
+REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 
 class Loss:
     """A loss function with its arguments, reducing per-sample values to a scalar.
 
-    `reduction`: 'sum_over_batch_size' (default: the weighted sum divided by the number
-    of values), 'sum', 'mean' (weighted sum over the sum of weights) or 'none'.
+    `reduction`: 'sum_over_batch_size' (default) and 'mean' divide the weighted sum by the
+    number of values; 'sum' keeps the sum; 'mean_with_sample_weight' divides by the sum of
+    the weights; 'none' returns the per-sample values.
 
     Example:
         loss = layered.losses.MeanSquaredError()
@@ -113,11 +124,12 @@ class Loss:
 
     function = None
 
-    def __init__(self, reduction="sum_over_batch_size", name=None, **kwargs):
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None, **kwargs):
         if reduction not in REDUCTIONS:
             raise ValueError(f"unknown reduction '{reduction}'; use one of {', '.join(map(str, REDUCTIONS))}")
         self.reduction = reduction
-        self.name = name or type(self).__name__
+        self.name = name or _snake_case(type(self).__name__)
+        self.dtype = dtype
         self.kwargs = kwargs
 
     def call(self, y_true, y_pred):
@@ -135,37 +147,67 @@ class Loss:
             return values
         if self.reduction == "sum":
             return ops.sum(values)
-        if self.reduction == "mean" and weights is not None:
+        if self.reduction == "mean_with_sample_weight" and weights is not None:
             return ops.sum(values) / ops.maximum(ops.sum(b.broadcast_to(weights, values.shape, like=values)), EPSILON)
-        return ops.mean(values)  # sum_over_batch_size: the weighted sum over the number of values
+        return ops.mean(values)  # the weighted sum over the number of values
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction, **self.kwargs}
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
-def _loss_class(class_name, function, **defaults):
-    def __init__(self, reduction="sum_over_batch_size", name=None, **kwargs):
-        unknown = set(kwargs) - set(defaults)
+
+def _snake_case(name):
+    import re
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def _loss_class(class_name, function, default_name, options=(), keyword_options=()):
+    """A Loss class whose constructor takes `options` (name, default) first, positionally,
+    then reduction, name and dtype, as Keras 3 orders them."""
+    positional = [name for name, _ in options] + ["reduction", "name", "dtype"]
+    defaults = dict(options) | dict(keyword_options)
+
+    def __init__(self, *args, **kwargs):
+        if len(args) > len(positional):
+            raise TypeError(f"{class_name} takes at most {len(positional)} positional arguments")
+        given = dict(zip(positional, args))
+        duplicate = set(given) & set(kwargs)
+        if duplicate:
+            raise TypeError(f"{class_name} got multiple values for {sorted(duplicate)}")
+        given.update(kwargs)
+        unknown = set(given) - set(positional) - set(defaults)
         if unknown:
             raise TypeError(f"{class_name} got unexpected arguments {sorted(unknown)}")
-        Loss.__init__(self, reduction, name or function.__name__, **{**defaults, **kwargs})
+        options_given = {k: given.pop(k, v) for k, v in defaults.items()}
+        if options_given.get("ignore_class") is not None:
+            raise NotImplementedError(f"{class_name}: ignore_class is not supported yet")
+        options_given.pop("ignore_class", None)
+        Loss.__init__(self, given.get("name") or default_name, given.get("reduction", "sum_over_batch_size"),
+                      given.get("dtype"), **options_given)
     return type(class_name, (Loss,), {"__init__": __init__, "function": staticmethod(function),
                                       "__doc__": f"The `{function.__name__}` loss as an object."})
 
 
-MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error)
-MeanAbsoluteError = _loss_class("MeanAbsoluteError", mean_absolute_error)
-MeanSquaredLogarithmicError = _loss_class("MeanSquaredLogarithmicError", mean_squared_logarithmic_error)
-BinaryCrossentropy = _loss_class("BinaryCrossentropy", binary_crossentropy, from_logits=False,
-                                 label_smoothing=0.0, axis=-1)
-CategoricalCrossentropy = _loss_class("CategoricalCrossentropy", categorical_crossentropy, from_logits=False,
-                                      label_smoothing=0.0, axis=-1)
+MeanSquaredError = _loss_class("MeanSquaredError", mean_squared_error, "mean_squared_error")
+MeanAbsoluteError = _loss_class("MeanAbsoluteError", mean_absolute_error, "mean_absolute_error")
+MeanSquaredLogarithmicError = _loss_class("MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
+                                          "mean_squared_logarithmic_error")
+BinaryCrossentropy = _loss_class("BinaryCrossentropy", binary_crossentropy, "binary_crossentropy",
+                                 [("from_logits", False), ("label_smoothing", 0.0), ("axis", -1)])
+CategoricalCrossentropy = _loss_class("CategoricalCrossentropy", categorical_crossentropy,
+                                      "categorical_crossentropy",
+                                      [("from_logits", False), ("label_smoothing", 0.0), ("axis", -1)])
 SparseCategoricalCrossentropy = _loss_class("SparseCategoricalCrossentropy", sparse_categorical_crossentropy,
-                                            from_logits=False)
-Huber = _loss_class("Huber", huber, delta=1.0)
-Hinge = _loss_class("Hinge", hinge)
-KLDivergence = _loss_class("KLDivergence", kl_divergence)
-CosineSimilarity = _loss_class("CosineSimilarity", cosine_similarity, axis=-1)
+                                            "sparse_categorical_crossentropy",
+                                            [("from_logits", False), ("ignore_class", None)], [("axis", -1)])
+Huber = _loss_class("Huber", huber, "huber_loss", [("delta", 1.0)])
+Hinge = _loss_class("Hinge", hinge, "hinge")
+KLDivergence = _loss_class("KLDivergence", kl_divergence, "kl_divergence")
+CosineSimilarity = _loss_class("CosineSimilarity", cosine_similarity, "cosine_similarity", [("axis", -1)])
 
 
 def get(identifier):

@@ -62,12 +62,13 @@ def test_loss_function(case, backend):
     np.testing.assert_allclose(got, expected, rtol=2e-5, atol=2e-6)
 
 
-@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean", "none"])
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none"])
 def test_reductions_with_sample_weights(reduction, backend):
     weights = rng.uniform(0, 2, 6)
     per_sample = ((y_pred - y_true) ** 2).mean(-1) * weights
     expected = {"sum_over_batch_size": per_sample.sum() / 6, "sum": per_sample.sum(),
-                "mean": per_sample.sum() / weights.sum(), "none": per_sample}[reduction]
+                "mean": per_sample.sum() / 6, "mean_with_sample_weight": per_sample.sum() / weights.sum(),
+                "none": per_sample}[reduction]
     t, p, w = layered.placeholder((None, 4)), layered.placeholder((None, 4)), layered.placeholder((None,))
     value = losses.MeanSquaredError(reduction=reduction)(t, p, sample_weight=w)
     got = layered.function([t, p, w], value)(*(a.astype(np.float32) for a in (y_true, y_pred, weights)))
@@ -84,3 +85,36 @@ def test_classes_strings_and_errors():
         losses.MeanSquaredError(reduction="average")
     with pytest.raises(TypeError, match="unexpected arguments"):
         losses.Huber(from_logits=True)
+
+
+def test_loss_classes_take_keras_positional_arguments_and_names():
+    assert losses.BinaryCrossentropy(True).kwargs["from_logits"] is True
+    assert losses.CategoricalCrossentropy(False, 0.1).kwargs["label_smoothing"] == 0.1
+    assert losses.Huber(2.0).kwargs["delta"] == 2.0 and losses.Huber().name == "huber_loss"
+    assert losses.CosineSimilarity(0).kwargs["axis"] == 0
+    assert losses.SparseCategoricalCrossentropy(True, None, "sum").reduction == "sum"
+    assert losses.MeanSquaredError().name == "mean_squared_error"
+    with pytest.raises(TypeError, match="unexpected arguments \\['delta'\\]"):
+        losses.MeanSquaredError(delta=1.0)
+    with pytest.raises(NotImplementedError, match="ignore_class"):
+        losses.SparseCategoricalCrossentropy(ignore_class=0)
+
+    class MyLoss(losses.Loss):
+        def call(self, y_true, y_pred):
+            return layered.ops.mean(layered.ops.abs(y_true - y_pred), axis=-1)
+
+    assert MyLoss().name == "my_loss"
+
+
+@pytest.mark.parametrize("name", ["mse", "mae", "binary_crossentropy", "hinge", "huber", "cosine_similarity"])
+def test_labels_of_rank_one_meet_predictions_of_shape_n_by_1(name, backend):
+    """(n,) labels against (n, 1) outputs are aligned, never broadcast to (n, n)."""
+    labels = (rng.random(5) > 0.5).astype(np.float32)
+    preds = rng.uniform(0.1, 0.9, (5, 1)).astype(np.float32)
+    t, p = layered.placeholder((None,)), layered.placeholder((None, 1))
+    fn = losses.get(name)
+    got = layered.function([t, p], fn(t, p))(labels, preds)
+    t2 = layered.placeholder((None, 1))
+    reference = layered.function([t2, p], fn(t2, p))(labels[:, None], preds)
+    assert got.shape == (5,)
+    np.testing.assert_allclose(got, reference, rtol=1e-6)

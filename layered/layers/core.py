@@ -1,5 +1,5 @@
 """Core layers: Input/InputLayer, Dense, Activation, Identity."""
-from layered import activations, initializers, ops
+from layered import activations, constraints, initializers, ops, regularizers
 from layered.graph.core import Placeholder, floatx
 from layered.models.layer import CallRecord, InputSpec, Layer, unique_name
 
@@ -69,6 +69,8 @@ class Dense(Layer):
             raise ValueError(f"Dense units must be a positive integer, got {units}")
         if activity_regularizer is not None or lora_rank is not None:
             raise NotImplementedError("Dense: activity_regularizer and lora_rank are not supported yet")
+        kernel_regularizer, bias_regularizer = regularizers.get(kernel_regularizer), regularizers.get(bias_regularizer)
+        kernel_constraint, bias_constraint = constraints.get(kernel_constraint), constraints.get(bias_constraint)
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -107,8 +109,10 @@ class Dense(Layer):
                 "use_bias": self.use_bias,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": None, "bias_regularizer": None, "kernel_constraint": None,
-                "bias_constraint": None}
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 class Activation(Layer):

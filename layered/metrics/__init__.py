@@ -98,7 +98,7 @@ def get(identifier):
         return deserialize(identifier)
     if isinstance(identifier, str):
         if identifier in CLASSES:
-            return CLASSES[identifier]()
+            return CLASSES[identifier](name=identifier)  # Keras logs the string as given
         entry = lookup(METRICS, identifier, "metric")
         if isinstance(entry, type):
             return entry(name=identifier)

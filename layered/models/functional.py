@@ -18,11 +18,7 @@ class FunctionalGraph:
             if not isinstance(t, Tensor) or not _is_input(t):
                 raise TypeError(f"model '{model_name}': inputs must be tensors made by layered.Input, got {t!r}")
         self.records = self._toposort()
-        layers = [t._history[0].layer for t in self.input_tensors]
-        for record in self.records:
-            if all(record.layer is not l for l in layers):
-                layers.append(record.layer)
-        self.layers = layers
+        self.layers = self._keras_layer_order()
 
     def _toposort(self):
         known = {t.id for t in self.input_tensors}
@@ -51,6 +47,39 @@ class FunctionalGraph:
                 raise TypeError(f"model '{self.model_name}': outputs must be tensors, got {t!r}")
             visit(t)
         return order
+
+    def _keras_layer_order(self):
+        """The layers as Keras lists them (and so orders `weights`): by depth from the outputs,
+        deepest first; within a depth, in the order a depth-first walk from the outputs met them."""
+        index, post_order, finished = {}, [], set()
+        known = {t.id for t in self.input_tensors}
+
+        def visit(tensor):
+            record = tensor._history[0]
+            if id(record) in finished:
+                return
+            index.setdefault(record.layer, len(index))
+            if tensor.id not in known:
+                for t in record.input_tensors():
+                    visit(t)
+            finished.add(id(record))
+            post_order.append(record)
+
+        for t in self.output_tensors:
+            visit(t)
+        record_depth, layer_depth = {}, {}
+        for record in reversed(post_order):
+            depth = max(record_depth.get(id(record), 0), layer_depth.get(record.layer, 0))
+            layer_depth[record.layer] = record_depth[id(record)] = depth
+            if record.args:  # an InputLayer's record has no parents
+                for t in record.input_tensors():
+                    parent = id(t._history[0])
+                    record_depth[parent] = max(record_depth.get(parent, 0), depth + 1)
+        for t in self.input_tensors:  # an input no output depends on still belongs to the model
+            layer = t._history[0].layer
+            if layer not in layer_depth:
+                layer_depth[layer], index[layer] = 0, -1
+        return sorted(layer_depth, key=lambda layer: (-layer_depth[layer], index[layer]))
 
     def check_inputs(self, tensors):
         """Compare new inputs with the `Input`s: same rank, same known sizes."""

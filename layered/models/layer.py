@@ -17,7 +17,7 @@ import threading
 
 import numpy as np
 
-from layered import initializers, random, tree
+from layered import constraints, initializers, random, regularizers, tree
 from layered.graph.primitives import PRIMITIVES, bind
 from layered.graph.core import Placeholder, ShapeError, Tensor, Variable, floatx, is_float, name_scope
 
@@ -135,6 +135,7 @@ class Layer:
         self.built = False
         self.input_spec = None
         self._own_weights = []
+        self._call_losses = []
         self._last_call = None  # (input tensors, output tensors) of the latest symbolic call
         self._eager_functions = {}
         if batch_shape is not None:
@@ -148,8 +149,8 @@ class Layer:
 
     def __setattr__(self, name, value):
         if not name.startswith("_"):
-            for layer in tree.flatten(value) if isinstance(value, (list, tuple, dict)) else [value]:
-                if isinstance(layer, Layer) and layer is not self and all(layer is not l for l in self._layers):
+            for layer in _layers_in(value):
+                if layer is not self and all(layer is not l for l in self._layers):
                     self._layers.append(layer)
         object.__setattr__(self, name, value)
 
@@ -175,9 +176,21 @@ class Layer:
         value = initializers.get(initializer)(shape, dtype=dtype)
         variable = Variable(value, dtype=dtype, trainable=trainable, name=name or f"variable_{len(self._own_weights)}")
         variable.path = f"{self.name}/{variable.name}"
-        variable.regularizer, variable.constraint = regularizer, constraint
+        variable.regularizer = regularizers.get(regularizer)
+        variable.constraint = constraints.get(constraint)
         self._own_weights.append(variable)
         return variable
+
+    def add_loss(self, loss):
+        """Add a scalar tensor to the training loss (from `call`, e.g. an activity penalty)."""
+        self._call_losses.append(loss)
+
+    @property
+    def losses(self):
+        """Scalar tensors the training loss adds: weight penalties and `add_loss` terms of the
+        latest call, this layer's then its sublayers'."""
+        own = [w.regularizer(w) for w in self._own_weights if getattr(w, "regularizer", None) is not None]
+        return own + list(self._call_losses) + [loss for layer in self._layers for loss in layer.losses]
 
     def _own(self, trainable):
         return [w for w in self._own_weights if w.trainable == trainable]
@@ -261,6 +274,7 @@ class Layer:
             call_kwargs = dict(kwargs)
             if training is not None and _accepts(self.call, "training"):
                 call_kwargs["training"] = training
+            self._call_losses = []
             try:
                 with _training_scope(training):
                     outputs = self.call(inputs, *rest, **call_kwargs)
@@ -350,6 +364,17 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _layers_in(value):
+    """The Layers in an attribute value, walking lists, tuples and dicts in their own order."""
+    if isinstance(value, Layer):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [layer for item in value for layer in _layers_in(item)]
+    return []
 
 
 def _fresh_if_passed_through(inputs):

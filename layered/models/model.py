@@ -78,7 +78,11 @@ class Model(Trainer, Layer):
 
     @property
     def output_names(self):
-        return [t._history[0].layer.name for t in self._functional.output_tensors] if self._functional else []
+        if self._functional is None:
+            return []
+        if isinstance(self._functional.outputs, dict):  # dict outputs are named by their keys
+            return sorted(self._functional.outputs)
+        return [t._history[0].layer.name for t in self._functional.output_tensors]
 
     @property
     def layers(self):

@@ -62,16 +62,14 @@ def per_output(value, output_names, what):
         if unknown:
             raise ValueError(f"{what} names unknown outputs {sorted(unknown)}; the outputs are {output_names}")
         return [value.get(name) for name in output_names]
-    if isinstance(value, (list, tuple)) and n > 1 and len(value) == n and what == "loss":
-        return list(value)
     if what == "metrics" and isinstance(value, (list, tuple)) and n > 1 and value and \
             all(isinstance(v, (list, tuple)) for v in value):
         if len(value) != n:
             raise ValueError(f"metrics has {len(value)} lists for {n} outputs")
         return [list(v) for v in value]
-    if what == "loss" and isinstance(value, (list, tuple)):
+    if what in ("loss", "loss_weights") and isinstance(value, (list, tuple)):
         if len(value) != n:
-            raise ValueError(f"loss has {len(value)} entries for a model with {n} outputs")
+            raise ValueError(f"{what} has {len(value)} entries for a model with {n} outputs")
         return list(value)
     return [value] * n
 
@@ -148,8 +146,20 @@ class CompiledMetrics:
                                              "output its own instance")
                     if multi:
                         metric.name = f"{self.output_names[i]}_{metric.name}"
+                    metric.name = self._unique_name(metric.name, weighted)
                     self.entries.append((i, metric, weighted))
         self.built = True
+
+    def _unique_name(self, name, weighted):
+        """Keras's log names: a weighted twin of a metric is `weighted_<name>`, a repeat `<name>_1`."""
+        taken = {m.name for _, m, _ in self.entries}
+        if weighted and name in taken:
+            name = f"weighted_{name}"
+        base, count = name, 0
+        while name in taken:
+            count += 1
+            name = f"{base}_{count}"
+        return name
 
     @property
     def metrics(self):

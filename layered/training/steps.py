@@ -6,6 +6,8 @@ and loss/metric sum updates. It is compiled by the active backend once per batch
 signature (per-sample shapes and dtypes); the batch size stays symbolic, so the last short
 batch of an epoch reuses the same compiled step.
 """
+import functools
+
 import numpy as np
 
 import backends
@@ -177,6 +179,9 @@ class StepBuilder:
     def _loss_and_metric_updates(self, y_true, y_pred, weights, batch_size):
         model = self.model
         total, parts = model._compiled_loss(y_true, y_pred, weights)
+        penalties = model.losses  # weight regularizers and add_loss terms of this trace
+        if penalties:
+            total = total + functools.reduce(ops.add, [ops.cast(p, total.dtype) for p in penalties])
         if not model._compiled_metrics.built:
             model._compiled_metrics.build(model._compiled_loss, [None if t is None else t.shape for t in y_true],
                                           [p.shape for p in y_pred])
@@ -204,6 +209,9 @@ class StepBuilder:
         if variables:
             grads = grad(total, variables)
             updates = self.model.optimizer.get_updates(list(zip(grads, variables)))
+            # A constrained weight is projected right after its update, as Keras does.
+            updates = [(v, v.constraint(new) if getattr(v, "constraint", None) is not None else new)
+                       for v, new in updates]
         if guard_nonfinite:
             # With TerminateOnNaN the weights keep their last finite values: a step whose
             # loss is NaN or infinite changes nothing but the loss tracker.

@@ -259,6 +259,7 @@ class Trainer:
         batch = next(data.batches())
         self._steps.class_weight = class_weight
         self._steps.check_batch(batch, whole=batch, training=True)
+        self.reset_metrics()  # Keras reports each call's own batch
         self._train_block([batch])
         logs = self.get_metrics_result()
         return logs if return_dict else self._as_list(logs)

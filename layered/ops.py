@@ -25,6 +25,11 @@ from layered.graph.build import (abs as abs, add as add, argmax as argmax, argmi
 from layered.graph.primitives import normalize_axes
 
 subtract, multiply, divide, negative, power = b.sub, b.mul, b.div, b.neg, b.pow
+
+
+def convert_to_numpy(x):
+    """A NumPy array from an array, a variable or a tensor that needs no feeding."""
+    return x.numpy() if hasattr(x, "numpy") else np.asarray(x)
 sigmoid = b.logistic
 
 

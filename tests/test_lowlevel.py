@@ -101,3 +101,24 @@ def test_mean_over_unknown_batch_divides_by_the_runtime_size():
     f = layered.function([x], ops.mean(x))
     assert f(np.ones((3, 2), np.float32)) == 1.0
     assert f(np.full((7, 2), 2.0, np.float32)) == 2.0
+
+
+def test_tensors_over_constants_and_variables_have_values(backend):
+    x = np.array([[1.0, 2.0], [3.0, 4.0]], "float32")
+    assert float(layered.ops.mean(x)) == 2.5
+    np.testing.assert_allclose(np.asarray(layered.ops.softmax(x)), np.exp(x) / np.exp(x).sum(1, keepdims=True),
+                               rtol=1e-6)
+    loss = layered.losses.MeanSquaredError()(np.zeros((2, 2)), x)
+    assert loss.numpy() == np.float32(7.5) and layered.ops.convert_to_numpy(loss) == np.float32(7.5)
+    w = layered.Variable(np.ones(3))
+    assert float(layered.ops.sum(w * 2.0)) == 6.0 and np.asarray(w).tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="depends on the placeholder 'p'"):
+        (layered.placeholder((2,), name="p") + 1.0).numpy()
+
+
+def test_optimizer_learning_rate_reads_as_a_float_and_assigns_like_a_variable():
+    opt = layered.optimizers.Adam(0.01)
+    assert opt.learning_rate == pytest.approx(0.01)
+    opt.learning_rate.assign(0.5)
+    assert float(opt.learning_rate) == 0.5 and opt.learning_rate.numpy() == np.float32(0.5)
+    assert int(opt.iterations) == 0

@@ -107,6 +107,24 @@ class Tensor:
     def __bool__(self):
         raise TypeError("a symbolic Tensor has no truth value; use layered.ops.where for conditions")
 
+    # Values: a tensor over constants and variables can be computed (`ops` on arrays, losses
+    # called on arrays, as in Keras); one that depends on a placeholder raises.
+    __array_ufunc__ = None  # NumPy operators defer to the Tensor ones (which build nodes)
+
+    def numpy(self):
+        from layered.graph.evaluate import evaluate
+        return evaluate(self)
+
+    def __array__(self, dtype=None, copy=None):
+        value = self.numpy()
+        return value if dtype is None else value.astype(dtype)
+
+    def __float__(self):
+        return float(self.numpy())
+
+    def __int__(self):
+        return int(self.numpy())
+
     # Operators: thin calls into the primitive wrappers of build.py.
     def __neg__(self): return _p.neg(self)
     def __abs__(self): return _p.abs(self)
@@ -150,6 +168,9 @@ class Constant(Tensor):
         super().__init__(value.shape, value.dtype, name=name)
         value.setflags(write=False)
         self.value = value
+
+    def numpy(self):
+        return np.array(self.value, copy=True)
 
 
 class Variable(Tensor):

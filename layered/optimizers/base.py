@@ -18,6 +18,22 @@ from layered.graph.core import Placeholder, Tensor, Variable, name_scope
 from layered.optimizers import schedules
 
 
+class LearningRateValue(float):
+    """The learning rate read from an optimizer: a float that, like a Keras variable, also
+    has `assign(value)` (Keras code writes `optimizer.learning_rate.assign(1e-4)`) and `numpy()`."""
+
+    def __new__(cls, value, optimizer):
+        self = super().__new__(cls, value)
+        self._optimizer = optimizer
+        return self
+
+    def assign(self, value):
+        self._optimizer.learning_rate = value
+
+    def numpy(self):
+        return np.float32(self)
+
+
 class Optimizer:
     """The base of every optimizer; subclasses write one `update_step`.
 
@@ -83,8 +99,8 @@ class Optimizer:
         without recompiling. An optimizer driven by a schedule cannot be set.
         """
         if self._schedule is None:
-            return float(np.asarray(self._learning_rate.value))
-        return _host_float(self._schedule(int(np.asarray(self.iterations.value))))
+            return LearningRateValue(float(np.asarray(self._learning_rate.value)), self)
+        return LearningRateValue(_host_float(self._schedule(int(np.asarray(self.iterations.value)))), self)
 
     @learning_rate.setter
     def learning_rate(self, value):

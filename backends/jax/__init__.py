@@ -75,7 +75,11 @@ class JaxBackend:
         return jax.jit(lower(graph), donate_argnums=tuple(sorted(donate or {})))
 
     def asarray(self, value, dtype=None):
-        return jax.numpy.asarray(value, dtype=dtype)
+        if isinstance(value, jax.Array):
+            return value if dtype is None or value.dtype == dtype else value.astype(dtype)
+        # Host data stays a NumPy array (converted on the host): the jitted call moves it to
+        # the device in one transfer, far cheaper than a device op per input.
+        return np.asarray(value, dtype=None if dtype is None else jax.numpy.dtype(dtype))
 
     def to_numpy(self, array):
         return np.asarray(array)

@@ -29,12 +29,16 @@ class Function:
                 raise ValueError(f"update of variable '{var.name}' {var.shape} has shape {shape}")
         new_values = [build.cast(value, var.dtype)
                       for var, value in self.updates]
-        all_outputs = self.outputs + new_values
-        read = [t for t in leaves(all_outputs) if isinstance(t, Variable)]
+        # Updated variables come first among the variable inputs, in the order of their new
+        # values among the outputs: JAX pairs donated buffers with same-shaped outputs in order,
+        # so each variable meets its own new value (no defensive copies in the program). The
+        # user's outputs come first so that the NumPy plan reads a variable before overwriting it.
         updated = [var for var, _ in self.updates]
-        self.variables = read + [v for v in updated if all(v is not r for r in read)]
-        position = {v.id: len(self.inputs) + k for k, v in enumerate(self.variables)}
-        donate = {position[var.id]: len(self.outputs) + k for k, var in enumerate(updated)}
+        updated_ids = {v.id for v in updated}
+        all_outputs = self.outputs + new_values
+        read = [t for t in leaves(all_outputs) if isinstance(t, Variable) and t.id not in updated_ids]
+        self.variables = updated + read
+        donate = {len(self.inputs) + k: len(self.outputs) + k for k in range(len(updated))}
 
         self.backend = backends.get()
         graph = Graph(self.inputs + self.variables, all_outputs)

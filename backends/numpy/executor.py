@@ -29,7 +29,7 @@ class Executable:
 
     def __call__(self, *arrays):
         # Values made by another backend (a model built under JAX, then run here) come over once.
-        arrays = [a if type(a) is np.ndarray else np.asarray(a) for a in arrays]
+        arrays = [a if type(a) is np.ndarray else np.array(a) for a in arrays]  # writable copies
         key = tuple((a.shape, a.dtype) for a in arrays)
         plan = self._plans.get(key)
         if plan is None:

@@ -45,6 +45,22 @@ def check_finite(structure, what, offset=0):
             raise ValueError(f"{what} contains NaN or infinity (first at sample {bad}); clean the data first")
 
 
+class Stacked:
+    """`count` full batches gathered at once: each leaf has a leading axis of `count`."""
+
+    def __init__(self, batch, count):
+        self.batch, self.count = batch, count
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, k):
+        return tuple(None if part is None else tree.map_structure(lambda a: a[k], part) for part in self.batch)
+
+    def __iter__(self):
+        return (self[k] for k in range(self.count))
+
+
 class ArrayData:
     """Batches of in-memory arrays, reshuffled every epoch when `shuffle` is set."""
 
@@ -76,16 +92,42 @@ class ArrayData:
         self.steps = min(steps, batches) if steps else batches
 
     def batches(self):
-        order = random.global_generator().permutation(self.num_samples) if self.shuffle else None
-        for step in range(self.steps):
-            start = step * self.batch_size
-            stop = min(start + self.batch_size, self.num_samples)
-            index = slice(start, stop) if order is None else np.sort(order[start:stop])
+        for _, batch in self.blocks(1):
+            yield batch[0]
 
-            def take(array):
-                return array[index]
-            yield tuple(None if part is None else tree.map_structure(take, part)
-                        for part in (self.x, self.y, self.sample_weight))
+    def blocks(self, size):
+        """(first step, batches) for runs of up to `size` steps. A run of `size` full batches
+        comes as one `Stacked` block (one gather, a leading axis of `size`); the rest as lists."""
+        order = random.global_generator().permutation(self.num_samples) if self.shuffle else None
+        full_steps = min(self.steps, self.num_samples // self.batch_size)
+        step = 0
+        while step < self.steps:
+            if size > 1 and step + size <= full_steps:
+                index = self._index(order, step * self.batch_size, (step + size) * self.batch_size, size)
+                yield step, Stacked(self._take(index, (size, self.batch_size)), size)
+                step += size
+                continue
+            count = min(size, self.steps - step)
+            batches = []
+            for k in range(step, step + count):
+                start = k * self.batch_size
+                batches.append(self._take(self._index(order, start, min(start + self.batch_size, self.num_samples))))
+            yield step, batches
+            step += count
+
+    @staticmethod
+    def _index(order, start, stop, rows=1):
+        if order is None:
+            return slice(start, stop)
+        # Sorted within each batch: gathers read memory forwards (the batch's content is the same).
+        return np.sort(order[start:stop].reshape(rows, -1), axis=1).reshape(-1)
+
+    def _take(self, index, leading=None):
+        def take(array):
+            part = array[index]
+            return part if leading is None else part.reshape(leading + array.shape[1:])
+        return tuple(None if part is None else tree.map_structure(take, part)
+                     for part in (self.x, self.y, self.sample_weight))
 
     def split(self, fraction):
         """(train, validation) adapters: the last `fraction` of the samples validates (as in Keras)."""

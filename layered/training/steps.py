@@ -12,16 +12,33 @@ import numpy as np
 
 import backends
 from layered import ops, random, tree
+from layered.graph import build
 from layered.graph.autodiff import grad
 from layered.graph.core import Placeholder, floatx, is_float
 from layered.models.layer import _host_dtype
+from layered.training.data import Stacked
 from layered.training.function import Function
 
 
 def _signature(part):
     if part is None:
         return None
+    if isinstance(part, np.ndarray):  # the common case, kept cheap: it runs once per batch
+        return part.shape[1:], part.dtype.str
     return repr(tree.map_structure(lambda a: (a.shape[1:], a.dtype.str), part))
+
+
+def _batch_size(x):
+    """The number of samples in the batch as a float32 scalar tensor, from `x`'s shape alone
+    (a compiler folds it to a constant; the NumPy engine sums a view of ones)."""
+    if x.ndim == 1:
+        column = x
+    elif None in x.shape[1:]:  # variable-length samples: reduce them to one value each
+        column = build.reduce_max(build.stop_gradient(x), tuple(range(1, x.ndim)), False)
+    else:
+        column = build.reshape(build.slice(x, (0,) * x.ndim, (None,) + (1,) * (x.ndim - 1)), (None,))
+    ones = build.broadcast_to(build.as_tensor(np.float32(1.0)), (None,), like=column)
+    return ops.sum(ones)
 
 
 class Step:
@@ -31,23 +48,27 @@ class Step:
         self.function, self.has_y, self.has_weights, self.has_seed = function, has_y, has_weights, has_seed
         self.builder = builder
 
-    def feeds(self, batch):
-        x, y, sample_weight = batch
+    def _data_feeds(self, x, y, sample_weight):
         feeds = tree.flatten(x)
         if self.has_y:
             feeds += [a for a in self.builder.align(y, "y") if a is not None]
         if self.has_weights:
             feeds += [a for a in self.builder.align(sample_weight, "sample_weight") if a is not None]
-        feeds.append(np.float32(len(tree.flatten(x)[0])))
-        if self.has_seed:
-            feeds.append(self.builder.next_seed())
         return feeds
+
+    def feeds(self, batch):
+        return self._data_feeds(*batch) + ([self.builder.next_seed()] if self.has_seed else [])
 
     def __call__(self, batch):
         return self.function(*self.feeds(batch))
 
     def run_block(self, batches):
         """Several batches of one signature in a single backend call (steps_per_execution)."""
+        if isinstance(batches, Stacked):
+            feeds = self._data_feeds(*batches.batch)
+            if self.has_seed:
+                feeds.append(np.stack([self.builder.next_seed() for _ in range(len(batches))]))
+            return self.function.call_steps(*feeds)
         if len(batches) == 1:
             return self(batches[0])
         per_batch = [self.feeds(b) for b in batches]
@@ -172,9 +193,7 @@ class StepBuilder:
                 if w is not None:
                     weights[i] = Placeholder((None,) + w.shape[1:], floatx(), name=f"sample_weight{i}")
                     inputs.append(weights[i])
-        batch_size = Placeholder((), "float32", name="batch_size")
-        inputs.append(batch_size)
-        return inputs, stream, y_true, y_pred, weights, batch_size
+        return inputs, stream, y_true, y_pred, weights, _batch_size(x_placeholders[0])
 
     def _loss_and_metric_updates(self, y_true, y_pred, weights, batch_size):
         model = self.model
@@ -228,7 +247,6 @@ class StepBuilder:
 
     def _build_predict(self, batch):
         inputs, stream, _, y_pred, _, _ = self._forward((batch[0], None, None), training=False)
-        # Predict has no use for the batch-size input: it is fed but never read.
         return Step(Function(inputs + ([stream.placeholder] if stream.placeholder is not None else []), y_pred),
                     False, False, stream.placeholder is not None, self)
 

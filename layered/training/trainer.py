@@ -97,10 +97,14 @@ class Trainer:
 
     # ------------------------------------------------------------ batches and blocks
 
-    def _blocks(self, batches):
-        """(first step index, [batches]) groups of up to `steps_per_execution` batches of one
-        signature; each group runs as one backend call."""
+    def _blocks(self, data):
+        """(first step index, batches) for each backend call: up to `steps_per_execution`
+        batches of one signature (a `Stacked` run of full array batches, or a list)."""
         size = getattr(self, "steps_per_execution", 1)
+        if size > 1 and isinstance(data, data_module.ArrayData) and not self._steps.class_weight:
+            yield from data.blocks(size)  # whole runs gathered and moved at once
+            return
+        batches = data.batches()
         block, first, signature = [], 0, None
         for step, batch in enumerate(batches):
             batch_signature = self._steps.signature(batch)
@@ -114,16 +118,16 @@ class Trainer:
             yield first, block
 
     def _train_block(self, batches, guard_nonfinite=False):
-        batches = [self._steps.with_class_weight(b) for b in batches]
+        if not isinstance(batches, data_module.Stacked):
+            batches = [self._steps.with_class_weight(b) for b in batches]
         self._steps.train(batches[0], guard_nonfinite).run_block(batches)
 
     def _test_block(self, batches):
         self._steps.test(batches[0]).run_block(batches)
 
-    def _predict_block(self, xs):
+    def _predict_block(self, batches):
         if self._steps is None:
             self._steps = StepBuilder(self)
-        batches = [(x, None, None) for x in xs]
         outputs = self._steps.predict(batches[0]).run_block(batches)
         if len(batches) > 1:  # stacked (K, batch, ...): back to (K * batch, ...)
             outputs = [o.reshape((-1,) + o.shape[2:]) for o in outputs]
@@ -165,7 +169,7 @@ class Trainer:
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             ran = 0
-            for first, block in self._blocks(train.batches()):
+            for first, block in self._blocks(train):
                 callbacks.on_train_batch_begin(first)
                 self._train_block(block, guard)
                 ran += len(block)
@@ -212,7 +216,7 @@ class Trainer:
         self.reset_metrics()
         callbacks.on_test_begin()
         ran = 0
-        for first, block in self._blocks(data.batches()):
+        for first, block in self._blocks(data):
             callbacks.on_test_batch_begin(first)
             self._test_block(block)
             ran += len(block)
@@ -239,9 +243,10 @@ class Trainer:
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps)
         callbacks.on_predict_begin()
         pieces = []
-        for first, block in self._blocks(data.batches()):
+        for first, block in self._blocks(data):
             callbacks.on_predict_batch_begin(first)
-            outputs = self._predict_block([x for x, _, _ in block])
+            outputs = self._predict_block(block if isinstance(block, data_module.Stacked)
+                                          else [(x, None, None) for x, _, _ in block])
             pieces.append(outputs)
             callbacks.on_predict_batch_end(first + len(block) - 1, {"outputs": outputs})
         if not pieces:
@@ -278,7 +283,7 @@ class Trainer:
     def predict_on_batch(self, x):
         """Outputs for one batch, as NumPy arrays."""
         data = data_module.ArrayData(x, batch_size=_batch_length(x))
-        outputs = self._predict_block([next(data.batches())[0]])
+        outputs = self._predict_block([(next(data.batches())[0], None, None)])
         return tree.pack_like(self._steps.output_structure, outputs)
 
 

@@ -9,6 +9,12 @@ from backends.numpy import backend
 from backends.numpy.executor import Executable
 
 
+@pytest.fixture(autouse=True)
+def numpy_backend(monkeypatch):
+    """These tests are about the NumPy engine, whatever LAYERED_BACKEND the run was given."""
+    monkeypatch.setenv("LAYERED_BACKEND", "numpy")
+
+
 def test_every_primitive_has_a_kernel():
     assert set(PRIMITIVES) == set(backend.primitives)
 

@@ -19,7 +19,11 @@ class Backend(Protocol):
         """
 
     def asarray(self, value, dtype=None) -> Any:
-        """A backend array from host data."""
+        """Host data converted for a call (it may stay on the host until the call moves it)."""
+
+    def place(self, value) -> Any:
+        """A value to keep between calls (a variable's), as this backend's own array on its
+        device; arrays the backend made come back unchanged."""
 
     def to_numpy(self, array):
         """A NumPy array from a backend array."""

@@ -81,6 +81,9 @@ class JaxBackend:
         # the device in one transfer, far cheaper than a device op per input.
         return np.asarray(value, dtype=None if dtype is None else jax.numpy.dtype(dtype))
 
+    def place(self, value):
+        return value if isinstance(value, jax.Array) else jax.device_put(value)
+
     def to_numpy(self, array):
         return np.asarray(array)
 

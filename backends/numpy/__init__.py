@@ -20,6 +20,9 @@ class NumpyBackend:
     def asarray(self, value, dtype=None):
         return np.asarray(value, dtype=dtype)
 
+    def place(self, value):
+        return value if type(value) is np.ndarray else np.array(value)  # a writable host copy
+
     def to_numpy(self, array):
         return np.asarray(array)
 

@@ -65,7 +65,14 @@ class Function:
         if len(values) != len(self.inputs):
             raise TypeError(f"this function takes {len(self.inputs)} inputs, got {len(values)}")
         arrays = [self.backend.asarray(v, p.dtype) for v, p in zip(values, self.inputs)]
-        results = executable(*arrays, *[v.value for v in self.variables])
+        variables = []
+        for var in self.variables:
+            # A value set on the host (an assign, a reset) moves to the device once and stays
+            # there, instead of being sent again on every call.
+            value = self.backend.place(var.value)
+            var.value = value
+            variables.append(value)
+        results = executable(*arrays, *variables)
         n = len(self.outputs)
         for (var, _), value in zip(self.updates, results[n:]):
             var.value = value

@@ -40,6 +40,22 @@ def name_scope(name):
         _state.scopes = scopes
 
 
+@contextlib.contextmanager
+def collect_assignments():
+    """Collect the symbolic `Variable.assign` calls made while a step is traced; yields the
+    list of (variable, new value) pairs."""
+    previous = getattr(_state, "assignments", None)
+    _state.assignments = pending = []
+    try:
+        yield pending
+    finally:
+        _state.assignments = previous
+
+
+def collecting_assignments():
+    return getattr(_state, "assignments", None) is not None
+
+
 def canonical_dtype(dtype):
     """The dtype's name as used in graphs ('float32', 'int32', 'bool', ...)."""
     return np.dtype(dtype).name
@@ -193,7 +209,21 @@ class Variable(Tensor):
         self.value = np.array(value, copy=True, order="C")
 
     def assign(self, value):
-        """Replace the held value; the shape and dtype must stay the same."""
+        """Replace the held value; the shape and dtype must stay the same.
+
+        Given a symbolic tensor while a step is being traced (a layer's `call`, e.g. a
+        BatchNormalization's moving mean), the assignment becomes one of the step's updates.
+        """
+        if isinstance(value, Tensor):
+            pending = getattr(_state, "assignments", None)
+            if pending is None:
+                raise RuntimeError(f"variable '{self.name}' was assigned a symbolic tensor outside a traced step; "
+                                   "assign NumPy values, or assign tensors inside a layer's call")
+            if value.shape != self.shape and None not in value.shape:
+                raise ShapeError(f"variable '{self.name}' has shape {self.shape}, cannot assign a value of shape "
+                                 f"{value.shape}")
+            pending.append((self, value))
+            return
         value = np.asarray(value)
         if value.shape != self.shape:
             raise ShapeError(f"variable '{self.name}' has shape {self.shape}, cannot assign a value of shape {value.shape}")

@@ -61,6 +61,8 @@ class Dense(Layer):
         layer = layered.layers.Dense(64, activation="relu")
     """
 
+    supports_masking = True
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
@@ -122,6 +124,8 @@ class Activation(Layer):
         layer = layered.layers.Activation("relu")
     """
 
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -138,6 +142,8 @@ class Activation(Layer):
 
 class Identity(Layer):
     """Returns its input unchanged (a placeholder layer)."""
+
+    supports_masking = True
 
     def compute_output_shape(self, input_shape):
         return input_shape

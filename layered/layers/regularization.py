@@ -11,6 +11,8 @@ class Dropout(Layer):
         layer = layered.layers.Dropout(0.5)
     """
 
+    supports_masking = True
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not 0.0 <= rate < 1.0:

@@ -19,7 +19,8 @@ import numpy as np
 
 from layered import constraints, initializers, random, regularizers, tree
 from layered.graph.primitives import PRIMITIVES, bind
-from layered.graph.core import Placeholder, ShapeError, Tensor, Variable, floatx, is_float, name_scope
+from layered.graph.core import (Placeholder, ShapeError, Tensor, Variable, collect_assignments, collecting_assignments,
+                                floatx, is_float, name_scope)
 
 _names = {}
 _context = threading.local()
@@ -251,6 +252,12 @@ class Layer:
     def call(self, inputs, *args, **kwargs):
         return inputs
 
+    supports_masking = False
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs: a layer that supports masking passes its input's on."""
+        return mask if self.supports_masking else None
+
     def _build_for_call(self, input_shape):
         self.build(input_shape)
         self.built = True
@@ -274,18 +281,31 @@ class Layer:
             call_kwargs = dict(kwargs)
             if training is not None and _accepts(self.call, "training"):
                 call_kwargs["training"] = training
+            masks = tree.map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
+            masked = any(m is not None for m in tree.flatten(masks))
+            if masked and "mask" not in kwargs and _accepts(self.call, "mask"):
+                call_kwargs["mask"] = masks
             self._call_losses = []
+            # Outside a traced step (building a functional model, say) a layer's state
+            # assignments have nowhere to go: they are collected and dropped.
+            state = contextlib.nullcontext() if collecting_assignments() else collect_assignments()
             try:
-                with _training_scope(training):
+                with _training_scope(training), state:
                     outputs = self.call(inputs, *rest, **call_kwargs)
             except ShapeError as err:
                 if str(err).startswith("Layer '"):
                     raise
                 raise ShapeError(f"Layer '{self.name}' ({type(self).__name__}) received input shape "
                                  f"{_shape_text(shapes)}: {err}") from None
-        self._last_call = (inputs, outputs)
-        if any(getattr(t, "_history", None) for t in tree.flatten(inputs) if isinstance(t, Tensor)):
+        output_mask = self.compute_mask(inputs, masks if masked else None)
+        history = any(getattr(t, "_history", None) for t in tree.flatten(inputs) if isinstance(t, Tensor))
+        if history or output_mask is not None:
             outputs = tree.map_structure(_fresh_if_passed_through(inputs), outputs)
+        if output_mask is not None:
+            for t, m in zip(tree.flatten(outputs), _spread(output_mask, len(tree.flatten(outputs)))):
+                t._keras_mask = m
+        self._last_call = (inputs, outputs)
+        if history:
             record = CallRecord(self, (inputs,) + tuple(rest), dict(kwargs), outputs)
             for index, t in enumerate(tree.flatten(outputs)):
                 t._history = (record, index)
@@ -311,10 +331,10 @@ class Layer:
         if key not in self._eager_functions:
             from layered.training.function import Function  # training sits above models
             placeholders = [Placeholder(a.shape, _host_dtype(a)) for a in arrays]
-            with random.seed_stream() as stream:
+            with random.seed_stream() as stream, collect_assignments() as assignments:
                 outputs = self(*tree.pack_like(args, placeholders), **options)
             seeds = [stream.placeholder] if stream.placeholder is not None else []
-            function = Function(placeholders + seeds, tree.flatten(outputs))
+            function = Function(placeholders + seeds, tree.flatten(outputs), assignments)
             self._eager_functions[key] = (function, outputs, bool(seeds))
         function, outputs, needs_seed = self._eager_functions[key]
         feeds = arrays + ([random.draw_seed()] if needs_seed else [])
@@ -364,6 +384,13 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _spread(mask, count):
+    """One mask per output: a list of masks as given, a single mask for one output."""
+    if isinstance(mask, (list, tuple)):
+        return list(mask) if len(mask) == count else [mask[0]] * count
+    return [mask] * count
 
 
 def _layers_in(value):

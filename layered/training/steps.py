@@ -14,7 +14,7 @@ import backends
 from layered import ops, random, tree
 from layered.graph import build
 from layered.graph.autodiff import grad
-from layered.graph.core import Placeholder, floatx, is_float
+from layered.graph.core import Placeholder, collect_assignments, floatx, is_float
 from layered.models.layer import _host_dtype
 from layered.training.data import Stacked
 from layered.training.function import Function
@@ -171,8 +171,9 @@ class StepBuilder:
     def _forward(self, batch, training):
         x, y, sample_weight = batch
         x_placeholders, model_inputs, _ = self._x_placeholders(x)
-        with random.seed_stream() as stream:
+        with random.seed_stream() as stream, collect_assignments() as assignments:
             outputs = self.model(model_inputs, training=training)
+        self._state_updates = assignments if training else []  # inference never moves layer state
         self.output_structure = tree.map_structure(lambda t: None, outputs)
         y_pred = tree.flatten(outputs)
         self._pred_shapes = [p.shape for p in y_pred]
@@ -231,6 +232,7 @@ class StepBuilder:
             # A constrained weight is projected right after its update, as Keras does.
             updates = [(v, v.constraint(new) if getattr(v, "constraint", None) is not None else new)
                        for v, new in updates]
+        updates += self._state_updates  # e.g. BatchNormalization's moving statistics
         if guard_nonfinite:
             # With TerminateOnNaN the weights keep their last finite values: a step whose
             # loss is NaN or infinite changes nothing but the loss tracker.

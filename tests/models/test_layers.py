@@ -139,3 +139,36 @@ def test_unknown_constructor_arguments_and_names_are_errors():
         layers.Dense(2, activation="rellu")
     with pytest.raises(ValueError, match="unknown initializer"):
         layers.Dense(2, kernel_initializer="glorot_uniformm")
+
+
+def test_masks_flow_to_layers_that_take_them_and_state_assignments_become_updates(backend):
+    class NonZero(layers.Layer):
+        def compute_mask(self, inputs, mask=None):
+            return layered.ops.not_equal(inputs, 0.0)
+
+    class MaskedSum(layers.Layer):
+        def call(self, x, mask=None):
+            return layered.ops.sum(layered.ops.where(mask, x, 0.0) * 2.0, axis=-1)
+
+    class Counter(layers.Layer):
+        def build(self, input_shape):
+            self.count = self.add_weight(shape=(), initializer="zeros", trainable=False, name="count")
+
+        def call(self, x, training=None):
+            if training:
+                self.count.assign(self.count + 1.0)
+            return x
+
+    inputs = layered.Input(shape=(3,))
+    counter = Counter()
+    hidden = layers.Dense(3, kernel_initializer="identity", name="keeps_mask")(NonZero()(counter(inputs)))
+    model = layered.Model(inputs, MaskedSum()(hidden))
+    x = np.array([[1.0, 0.0, 2.0]], "float32")
+    np.testing.assert_allclose(model(x), [6.0])  # the mask made from the input reached MaskedSum
+    model.compile(optimizer=layered.optimizers.SGD(0.0), loss="mse")
+    model.fit(np.ones((8, 3)), np.zeros(8), batch_size=4, epochs=2, verbose=0)
+    assert counter.count.numpy() == 4.0  # one assignment per training step, none in predict
+    model.predict(np.ones((8, 3)), verbose=0)
+    assert counter.count.numpy() == 4.0
+    with pytest.raises(RuntimeError, match="outside a traced step"):
+        counter.count.assign(layered.placeholder(()) + 1.0)

@@ -4,9 +4,11 @@
 each primitive's VJP rule for its inputs' cotangents, and returns new graph tensors.
 Broadcasting is undone here, in `unbroadcast`, and nowhere else.
 """
+import contextlib
+
 from layered.graph import build as b
 from layered.graph import vjps  # noqa: F401  (registers the VJP rules)
-from layered.graph.core import Tensor, is_float
+from layered.graph.core import Tensor, is_float, name_scope
 from layered.graph.graph import toposort
 
 
@@ -85,13 +87,16 @@ def grad(y, xs, output_gradient=None):
         contributions = cotangents.pop(out.id, None)
         if not contributions:
             continue
-        g = _sum(contributions)
-        input_grads = node.primitive.vjp(node, g)
-        for i in _diff_positions(node):
-            x, gx = node.inputs[i], input_grads[i]
-            if gx is None or x.id not in live:
-                continue
-            cotangents.setdefault(x.id, []).append(unbroadcast(gx, x))
+        # Gradient nodes sit under the forward node's scope, inside whatever scope `grad` runs
+        # in ("gradients/dense/..."), so a graph viewer groups them per layer.
+        with name_scope(node.scope) if node.scope else contextlib.nullcontext():
+            g = _sum(contributions)
+            input_grads = node.primitive.vjp(node, g)
+            for i in _diff_positions(node):
+                x, gx = node.inputs[i], input_grads[i]
+                if gx is None or x.id not in live:
+                    continue
+                cotangents.setdefault(x.id, []).append(unbroadcast(gx, x))
     results = []
     for x in xs:
         contributions = cotangents.get(x.id)

@@ -14,7 +14,7 @@ import backends
 from layered import ops, random, tree
 from layered.graph import build
 from layered.graph.autodiff import grad
-from layered.graph.core import Placeholder, collect_assignments, floatx, is_float
+from layered.graph.core import Placeholder, collect_assignments, floatx, is_float, name_scope
 from layered.models.layer import _host_dtype
 from layered.training.data import Stacked
 from layered.training.function import Function
@@ -227,8 +227,10 @@ class StepBuilder:
         variables = self.model.trainable_weights
         updates = []
         if variables:
-            grads = grad(total, variables)
-            updates = self.model.optimizer.get_updates(list(zip(grads, variables)))
+            with name_scope("gradients"):  # the scopes TensorBoard's graph shows beside the layers
+                grads = grad(total, variables)
+            with name_scope("optimizer"):
+                updates = self.model.optimizer.get_updates(list(zip(grads, variables)))
             # A constrained weight is projected right after its update, as Keras does.
             updates = [(v, v.constraint(new) if getattr(v, "constraint", None) is not None else new)
                        for v, new in updates]
@@ -238,7 +240,15 @@ class StepBuilder:
             # loss is NaN or infinite changes nothing but the loss tracker.
             finite = ops.equal(total - total, 0.0)
             updates = [(v, ops.where(finite, new, v)) for v, new in updates]
-        return self._finish(inputs, stream, [], updates + metric_updates, batch[1], batch[2])
+        step = self._finish(inputs, stream, [], updates + metric_updates, batch[1], batch[2])
+        self.last_train_step = step
+        return step
+
+    def train_graph(self):
+        """The optimized graph of the latest train step built (forward, gradients, optimizer
+        and metric updates), or None before the first `fit`."""
+        step = getattr(self, "last_train_step", None)
+        return None if step is None else step.function.graph
 
     def _build_test(self, batch):
         inputs, stream, y_true, y_pred, weights, batch_size = self._forward(batch, training=False)

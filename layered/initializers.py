@@ -205,6 +205,11 @@ def get(identifier):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
+    if isinstance(identifier, dict):  # {"class_name": ..., "config": {...}} as serialize writes it
+        by_class = {cls.__name__: cls for cls in INITIALIZERS.values()}
+        cls = by_class.get(identifier.get("class_name")) or lookup(INITIALIZERS, identifier.get("class_name"),
+                                                                   "initializer")
+        return cls(**identifier.get("config", {}))
     return lookup(INITIALIZERS, identifier, "initializer")()
 
 

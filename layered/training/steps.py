@@ -49,7 +49,7 @@ class Step:
         self.builder = builder
 
     def _data_feeds(self, x, y, sample_weight):
-        feeds = tree.flatten(x)
+        feeds = tree.flatten(self.builder._model_inputs(x))  # in the order of the x placeholders
         if self.has_y:
             feeds += [a for a in self.builder.align(y, "y") if a is not None]
         if self.has_weights:

@@ -94,3 +94,14 @@ def test_binary_labels_of_rank_one_train_like_rank_two(backend):
     np.testing.assert_allclose(h1["mse"], h2["mse"], rtol=1e-6)
     for a, b in zip(w1, w2):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_dict_inputs_are_matched_by_name_not_by_key_order(backend):
+    wide, narrow = layered.Input((3,), name="wide"), layered.Input((1,), name="a_narrow")
+    model = layered.Model([wide, narrow], layers.Dense(1, kernel_initializer="ones")(
+        layers.Concatenate()([wide, narrow])))
+    model.compile(optimizer=layered.optimizers.SGD(0.0), loss="mse")
+    data = {"wide": X, "a_narrow": X[:, :1]}  # sorted keys put a_narrow first; the model wants wide first
+    expected = X.sum(1, keepdims=True) + X[:, :1] + model.get_weights()[1]
+    np.testing.assert_allclose(model.predict(data, verbose=0), expected, rtol=1e-5)
+    np.testing.assert_allclose(model.evaluate(data, expected, verbose=0), 0.0, atol=1e-10)

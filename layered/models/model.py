@@ -104,3 +104,34 @@ class Model(Trainer, Layer):
                 show_trainable=False, layer_range=None):
         """Print a table of the layers (name and type, output shape, parameter count) and totals."""
         print_summary(self, line_length=line_length, print_fn=print_fn)
+
+    # ------------------------------------------------------------ saving
+
+    def save(self, filepath, overwrite=True):
+        """Write architecture, weights, compile arguments and optimizer state to a `.layered` file.
+
+        Example:
+            model.save("digits.layered")
+            model = layered.models.load_model("digits.layered")
+        """
+        from layered.saving.model_file import save_model
+        save_model(self, filepath, overwrite=overwrite)
+
+    def get_config(self):
+        if self._functional is not None:
+            from layered.saving.serialization import functional_config
+            return functional_config(self)
+        return super().get_config()
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if "calls" in config and "layers" in config:
+            from layered.saving.serialization import functional_from_config
+            return functional_from_config(config, custom_objects)
+        return cls(**config)
+
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (no weights); rebuild with `layered.models.model_from_json`."""
+        import json
+        from layered.saving.serialization import serialize_layer
+        return json.dumps(serialize_layer(self), **kwargs)

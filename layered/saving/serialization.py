@@ -6,10 +6,29 @@ is refused (nothing is ever imported or unpickled from a file). A functional mod
 config lists its layers and, in order, each layer call with its arguments, where every
 tensor is a reference `[layer name, call index, output index]`.
 """
+import contextlib
+
 from layered import tree
 from layered.graph.core import Tensor
 
 _REGISTERED = {}
+_SAFE_MODE = [True]
+
+
+@contextlib.contextmanager
+def safe_mode_scope(safe_mode=True):
+    """While loading: with safe_mode (the default) configs that would run stored code (a
+    Lambda's function) are refused."""
+    previous = _SAFE_MODE[0]
+    _SAFE_MODE[0] = bool(safe_mode)
+    try:
+        yield
+    finally:
+        _SAFE_MODE[0] = previous
+
+
+def in_safe_mode():
+    return _SAFE_MODE[0]
 
 
 def register_serializable(package="Custom", name=None):

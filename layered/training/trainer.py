@@ -55,9 +55,17 @@ class Trainer:
         self._output_loss_trackers = [LossTracker(f"{n}_loss") for n in names] if len(names) > 1 else []
         self.loss = loss
         self.steps_per_execution = int(steps_per_execution)
+        self._compile_args = dict(optimizer=self.optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
+                                  weighted_metrics=weighted_metrics, steps_per_execution=self.steps_per_execution)
         self._steps = StepBuilder(self)
         self.compiled = True
         self.stop_training = False
+
+    @property
+    def _compile_config(self):
+        """The compile arguments as JSON data, for `model.save`."""
+        from layered.saving.model_file import compile_config
+        return compile_config(**self._compile_args)
 
     def _output_names(self):
         names = self.output_names if getattr(self, "_functional", None) is not None else []

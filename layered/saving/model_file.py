@@ -1,0 +1,217 @@
+"""`model.save("m.layered")` and `load_model`: a zip of config.json, weights and optimizer state.
+
+Members: `config.json` (architecture, compile arguments, layered version, writing backend),
+`model.weights.npz` (one array per weight, in `model.weights` order) and `optimizer.npz`
+(iterations, learning rate, and each slot keyed by its weight's position and slot name),
+so `fit` continues exactly where it stopped. Loading accepts exactly these members, never
+unpickles, checks every shape before assigning anything, and rebuilds on whichever backend
+is active. Writing goes to a temporary file beside the target, renamed into place.
+"""
+import io
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from layered.saving import serialization
+
+MEMBERS = ("config.json", "model.weights.npz", "optimizer.npz")
+_MAX_MEMBER_BYTES = 1 << 34  # a member claiming more than 16 GiB is refused before reading
+
+
+def _npz_bytes(arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _weight_arrays(model):
+    return {f"{i:05d}:{w.path if hasattr(w, 'path') else w.name}": w.numpy() for i, w in enumerate(model.weights)}
+
+
+def _optimizer_arrays(model):
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return {}
+    position = {w.id: i for i, w in enumerate(model.trainable_weights)}
+    arrays = {"iterations": optimizer.iterations.numpy(), "learning_rate": np.float32(optimizer.learning_rate)}
+    for k, v in enumerate(getattr(optimizer, "_own_variables", [])):
+        arrays[f"own:{k}"] = v.numpy()
+    for (variable_id, slot_name), slot in optimizer._slots.items():
+        if variable_id in position:
+            arrays[f"slot:{position[variable_id]}:{slot_name}"] = slot.numpy()
+    return arrays
+
+
+def write_atomically(filepath, write):
+    """Call `write(file)` on a temporary file beside `filepath`, then rename it into place."""
+    folder = os.path.dirname(os.path.abspath(filepath))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise OSError(f"cannot save to '{filepath}': the folder '{folder}' does not exist or is not writable")
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(filepath), dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, filepath)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def save_model(model, filepath, overwrite=True):
+    """Write `model` (architecture, weights, compile arguments, optimizer state) to `filepath`."""
+    import backends
+    import layered
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".layered"):
+        raise ValueError(f"model files end in '.layered', got '{filepath}' (use save_weights for weights alone)")
+    if os.path.exists(filepath) and not overwrite:
+        raise FileExistsError(f"'{filepath}' exists and overwrite=False")
+    config = {"format": "layered.model", "layered_version": layered.__version__, "backend": backends.get().name,
+              "model": serialization.serialize_layer(model),
+              "compile": getattr(model, "_compile_config", None) if getattr(model, "compiled", False) else None}
+    members = {"config.json": json.dumps(config, indent=1).encode(),
+               "model.weights.npz": _npz_bytes(_weight_arrays(model)),
+               "optimizer.npz": _npz_bytes(_optimizer_arrays(model))}
+
+    def write(file):
+        with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+    write_atomically(filepath, write)
+
+
+def _read_members(filepath):
+    try:
+        with zipfile.ZipFile(filepath) as archive:
+            infos = archive.infolist()
+            names = [info.filename for info in infos]
+            unexpected = [n for n in names if n not in MEMBERS]
+            if unexpected or len(set(names)) != len(names):
+                raise ValueError(f"'{filepath}' is not a layered model file: unexpected members {unexpected or names}")
+            for info in infos:
+                if info.file_size > _MAX_MEMBER_BYTES:
+                    raise ValueError(f"'{filepath}': member {info.filename} claims {info.file_size} bytes; refused")
+            return {name: archive.read(name) for name in names}
+    except zipfile.BadZipFile as err:
+        raise ValueError(f"'{filepath}' is not a readable model file (corrupted or truncated zip: {err})") from None
+
+
+def _load_npz(data, what):
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except ValueError as err:
+        raise ValueError(f"{what} holds data that would need unpickling; refused ({err})") from None
+    except Exception as err:  # a damaged member: zip inside zip, bad headers
+        raise ValueError(f"{what} is damaged: {err}") from None
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Rebuild a model saved with `model.save`, on the active backend.
+
+    Example:
+        model = layered.models.load_model("digits.layered")
+    """
+    filepath = os.fspath(filepath)
+    members = _read_members(filepath)
+    if "config.json" not in members:
+        raise ValueError(f"'{filepath}' has no config.json")
+    config = json.loads(members["config.json"])
+    if config.get("format") != "layered.model":
+        raise ValueError(f"'{filepath}' is not a layered model file")
+    with serialization.safe_mode_scope(safe_mode):
+        model = serialization.deserialize_layer(config["model"], custom_objects)
+    weights = _load_npz(members.get("model.weights.npz", _npz_bytes({})), "model.weights.npz")
+    ordered = [weights[key] for key in sorted(weights)]
+    expected = model.weights
+    if len(ordered) != len(expected):
+        raise ValueError(f"'{filepath}' holds {len(ordered)} weights, the rebuilt model has {len(expected)}")
+    for key, value, variable in zip(sorted(weights), ordered, expected):
+        if value.shape != variable.shape:
+            raise ValueError(f"weight '{key.split(':', 1)[1]}' in '{filepath}' has shape {value.shape}; the model's "
+                             f"'{variable.path}' has shape {variable.shape}")
+    for value, variable in zip(ordered, expected):
+        variable.assign(value)
+    if compile and config.get("compile"):
+        model.compile(**compile_from_config(config["compile"], custom_objects))
+        _restore_optimizer(model, _load_npz(members.get("optimizer.npz", _npz_bytes({})), "optimizer.npz"))
+    return model
+
+
+def _restore_optimizer(model, arrays):
+    if not arrays:
+        return
+    optimizer = model.optimizer
+    trainable = model.trainable_weights
+    optimizer.build(trainable)
+    optimizer.iterations.assign(arrays["iterations"])
+    if "learning_rate" in arrays and getattr(optimizer, "_schedule", None) is None:
+        optimizer.learning_rate = float(arrays["learning_rate"])
+    for k, v in enumerate(getattr(optimizer, "_own_variables", [])):
+        if f"own:{k}" in arrays:
+            v.assign(arrays[f"own:{k}"])
+    for key, value in arrays.items():
+        if key.startswith("slot:"):
+            _, index, slot_name = key.split(":", 2)
+            variable = trainable[int(index)]
+            slot = optimizer.add_slot(variable, slot_name)
+            if slot.shape != value.shape:
+                raise ValueError(f"optimizer slot '{slot_name}' of '{variable.path}' has shape {slot.shape}, the file "
+                                 f"holds {value.shape}")
+            slot.assign(value)
+
+
+def compile_config(optimizer, loss, loss_weights, metrics, weighted_metrics, steps_per_execution):
+    """The compile arguments as JSON data (names stay names; objects become class + config)."""
+    from layered import optimizers
+
+    def entry(value):
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        if isinstance(value, (list, tuple)):
+            return [entry(v) for v in value]
+        if isinstance(value, dict):
+            return {k: entry(v) for k, v in value.items()}
+        if hasattr(value, "get_config"):
+            return {"class_name": serialization.registered_name(type(value)), "config": value.get_config()}
+        name = getattr(value, "__name__", None)
+        if name:
+            return {"function": name}
+        raise ValueError(f"cannot save the compile argument {value!r}")
+    return {"optimizer": optimizers.serialize(optimizer), "loss": entry(loss), "loss_weights": entry(loss_weights),
+            "metrics": entry(metrics), "weighted_metrics": entry(weighted_metrics),
+            "steps_per_execution": steps_per_execution}
+
+
+def compile_from_config(config, custom_objects=None):
+    from layered import losses, metrics, optimizers
+
+    def entry(value, kind):
+        if isinstance(value, list):
+            return [entry(v, kind) for v in value]
+        if isinstance(value, dict) and "function" in value:
+            name = value["function"]
+            if custom_objects and name in custom_objects:
+                return custom_objects[name]
+            table = losses.LOSS_FUNCTIONS if kind == "loss" else {}
+            if name in table:
+                return table[name]
+            return name  # metrics and losses resolve their own names
+        if isinstance(value, dict) and "class_name" in value:
+            module = {"loss": losses, "metric": metrics}[kind]
+            cls = (custom_objects or {}).get(value["class_name"]) or getattr(module, value["class_name"], None) or \
+                serialization.resolve_class(value["class_name"], custom_objects)
+            return cls.from_config(value["config"])
+        if isinstance(value, dict):
+            return {k: entry(v, kind) for k, v in value.items()}
+        return value
+    return {"optimizer": optimizers.deserialize(config["optimizer"]), "loss": entry(config["loss"], "loss"),
+            "loss_weights": config.get("loss_weights"), "metrics": entry(config.get("metrics"), "metric"),
+            "weighted_metrics": entry(config.get("weighted_metrics"), "metric"),
+            "steps_per_execution": config.get("steps_per_execution", 1)}

@@ -46,3 +46,32 @@ def test_hello_neuron_reaches_the_closed_form_weight(backend):
 
 def test_mlp_digits_reaches_95_percent(backend):
     assert _load("02_mlp_digits").main(verbose=0) >= 0.95
+
+
+@pytest.fixture
+def fast_examples(monkeypatch, tmp_path):
+    monkeypatch.setenv("LAYERED_EXAMPLES_FAST", "1")
+    monkeypatch.setenv("LAYERED_EXAMPLES_LOGS", str(tmp_path))
+
+
+def test_regression_example(backend, fast_examples):
+    weight, bias, accuracy = _load("04_regression").main()
+    assert abs(weight - 3) < 0.1 and abs(bias + 2) < 0.1 and accuracy > 0.9
+
+
+def test_functional_two_heads_example(backend, fast_examples):
+    assert _load("06_functional_two_heads").main() > 0.8
+
+
+def test_custom_layer_example(backend, fast_examples):
+    assert _load("07_custom_layer_and_model").main() > 0.85
+
+
+def test_autoencoder_example(backend, fast_examples):
+    error, baseline = _load("10_autoencoder").main()
+    assert error < 0.8 * baseline
+
+
+def test_save_load_resume_example(backend, fast_examples):
+    same, accuracy = _load("12_save_load_resume").main()
+    assert same and accuracy > 0.8

@@ -100,6 +100,31 @@ class Model(Trainer, Layer):
         raise ValueError(f"model '{self.name}' has no layer named '{name}'. "
                          f"Layers: {', '.join(l.name for l in self.layers)}")
 
+    # ------------------------------------------------------------ weights files
+
+    def save_weights(self, filepath, overwrite=True):
+        """Write the weights to `filepath`, which must end in `.weights.npz` (an `.npz` archive,
+        written atomically; Keras 3's `.weights.h5` needs h5py, not a layered dependency).
+
+        Example:
+            model.save_weights("run/model.weights.npz")
+        """
+        from layered.saving import weights  # saving sits above models
+
+        weights.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Load weights written by `save_weights`. Every shape is checked before any weight is
+        set; a mismatch names the layer, the weight and both shapes (`skip_mismatch=True` skips
+        mismatched layers with a warning instead).
+
+        Example:
+            model.load_weights("run/model.weights.npz")
+        """
+        from layered.saving import weights  # saving sits above models
+
+        weights.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Print a table of the layers (name and type, output shape, parameter count) and totals."""

@@ -10,12 +10,12 @@ is active. Writing goes to a temporary file beside the target, renamed into plac
 import io
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
-from layered.saving import serialization
+from layered.saving import serialization, weights
+from layered.saving.atomic import atomic_write, check_writable
 
 MEMBERS = ("config.json", "model.weights.npz", "optimizer.npz")
 _MAX_MEMBER_BYTES = 1 << 34  # a member claiming more than 16 GiB is refused before reading
@@ -27,42 +27,6 @@ def _npz_bytes(arrays):
     return buffer.getvalue()
 
 
-def _weight_arrays(model):
-    return {f"{i:05d}:{w.path if hasattr(w, 'path') else w.name}": w.numpy() for i, w in enumerate(model.weights)}
-
-
-def _optimizer_arrays(model):
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return {}
-    position = {w.id: i for i, w in enumerate(model.trainable_weights)}
-    arrays = {"iterations": optimizer.iterations.numpy(), "learning_rate": np.float32(optimizer.learning_rate)}
-    for k, v in enumerate(getattr(optimizer, "_own_variables", [])):
-        arrays[f"own:{k}"] = v.numpy()
-    for (variable_id, slot_name), slot in optimizer._slots.items():
-        if variable_id in position:
-            arrays[f"slot:{position[variable_id]}:{slot_name}"] = slot.numpy()
-    return arrays
-
-
-def write_atomically(filepath, write):
-    """Call `write(file)` on a temporary file beside `filepath`, then rename it into place."""
-    folder = os.path.dirname(os.path.abspath(filepath))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        raise OSError(f"cannot save to '{filepath}': the folder '{folder}' does not exist or is not writable")
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(filepath), dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, filepath)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-
-
 def save_model(model, filepath, overwrite=True):
     """Write `model` (architecture, weights, compile arguments, optimizer state) to `filepath`."""
     import backends
@@ -70,20 +34,19 @@ def save_model(model, filepath, overwrite=True):
     filepath = os.fspath(filepath)
     if not filepath.endswith(".layered"):
         raise ValueError(f"model files end in '.layered', got '{filepath}' (use save_weights for weights alone)")
-    if os.path.exists(filepath) and not overwrite:
-        raise FileExistsError(f"'{filepath}' exists and overwrite=False")
+    check_writable(os.path.dirname(os.path.abspath(filepath)), "model.save")
     config = {"format": "layered.model", "layered_version": layered.__version__, "backend": backends.get().name,
               "model": serialization.serialize_layer(model),
               "compile": getattr(model, "_compile_config", None) if getattr(model, "compiled", False) else None}
+    optimizer = getattr(model, "optimizer", None)
     members = {"config.json": json.dumps(config, indent=1).encode(),
-               "model.weights.npz": _npz_bytes(_weight_arrays(model)),
-               "optimizer.npz": _npz_bytes(_optimizer_arrays(model))}
-
-    def write(file):
+               "model.weights.npz": _npz_bytes(weights.weight_arrays(model)),
+               "optimizer.npz": _npz_bytes({} if optimizer is None else
+                                           weights.optimizer_arrays(optimizer, model.trainable_weights))}
+    with atomic_write(filepath, overwrite=overwrite) as file:
         with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, data in members.items():
                 archive.writestr(name, data)
-    write_atomically(filepath, write)
 
 
 def _read_members(filepath):
@@ -127,44 +90,14 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ValueError(f"'{filepath}' is not a layered model file")
     with serialization.safe_mode_scope(safe_mode):
         model = serialization.deserialize_layer(config["model"], custom_objects)
-    weights = _load_npz(members.get("model.weights.npz", _npz_bytes({})), "model.weights.npz")
-    ordered = [weights[key] for key in sorted(weights)]
-    expected = model.weights
-    if len(ordered) != len(expected):
-        raise ValueError(f"'{filepath}' holds {len(ordered)} weights, the rebuilt model has {len(expected)}")
-    for key, value, variable in zip(sorted(weights), ordered, expected):
-        if value.shape != variable.shape:
-            raise ValueError(f"weight '{key.split(':', 1)[1]}' in '{filepath}' has shape {value.shape}; the model's "
-                             f"'{variable.path}' has shape {variable.shape}")
-    for value, variable in zip(ordered, expected):
-        variable.assign(value)
+    weights.assign_weight_arrays(model, _load_npz(members.get("model.weights.npz", _npz_bytes({})),
+                                                  "model.weights.npz"), source=f"'{filepath}'")
     if compile and config.get("compile"):
         model.compile(**compile_from_config(config["compile"], custom_objects))
-        _restore_optimizer(model, _load_npz(members.get("optimizer.npz", _npz_bytes({})), "optimizer.npz"))
+        state = _load_npz(members.get("optimizer.npz", _npz_bytes({})), "optimizer.npz")
+        if state:
+            weights.assign_optimizer_arrays(model.optimizer, model.trainable_weights, state, source=f"'{filepath}'")
     return model
-
-
-def _restore_optimizer(model, arrays):
-    if not arrays:
-        return
-    optimizer = model.optimizer
-    trainable = model.trainable_weights
-    optimizer.build(trainable)
-    optimizer.iterations.assign(arrays["iterations"])
-    if "learning_rate" in arrays and getattr(optimizer, "_schedule", None) is None:
-        optimizer.learning_rate = float(arrays["learning_rate"])
-    for k, v in enumerate(getattr(optimizer, "_own_variables", [])):
-        if f"own:{k}" in arrays:
-            v.assign(arrays[f"own:{k}"])
-    for key, value in arrays.items():
-        if key.startswith("slot:"):
-            _, index, slot_name = key.split(":", 2)
-            variable = trainable[int(index)]
-            slot = optimizer.add_slot(variable, slot_name)
-            if slot.shape != value.shape:
-                raise ValueError(f"optimizer slot '{slot_name}' of '{variable.path}' has shape {slot.shape}, the file "
-                                 f"holds {value.shape}")
-            slot.assign(value)
 
 
 def compile_config(optimizer, loss, loss_weights, metrics, weighted_metrics, steps_per_execution):

@@ -172,6 +172,8 @@ class Trainer:
         self.stop_training = False
         self._steps.start_run()
         callbacks.on_train_begin()
+        # A callback that restored a backup (BackupAndRestore) names the epoch to resume at.
+        initial_epoch = max(initial_epoch, self.__dict__.pop("_resume_epoch", initial_epoch))
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()

@@ -1,0 +1,16 @@
+"""Saving: model weights and optimizer state as `.npz` archives, written atomically.
+
+Files are read with `allow_pickle=False`, always: a saved file can never run code.
+"""
+from layered.saving.atomic import atomic_write as atomic_write
+from layered.saving.weights import WEIGHTS_SUFFIX as WEIGHTS_SUFFIX
+from layered.saving.weights import assign_optimizer_arrays as assign_optimizer_arrays
+from layered.saving.weights import assign_weight_arrays as assign_weight_arrays
+from layered.saving.weights import load_optimizer_state as load_optimizer_state
+from layered.saving.weights import load_weights as load_weights
+from layered.saving.weights import optimizer_arrays as optimizer_arrays
+from layered.saving.weights import read_npz as read_npz
+from layered.saving.weights import save_optimizer_state as save_optimizer_state
+from layered.saving.weights import save_weights as save_weights
+from layered.saving.weights import weight_arrays as weight_arrays
+from layered.saving.weights import write_npz as write_npz

@@ -3,8 +3,12 @@
     y = w * x,  loss = (y - 0)^2,  gradient descent at 0.025 for 100 steps.
 
 Each step multiplies w by 1 - 2 * 0.025 = 0.95, so the final weight is 0.8 * 0.95**100.
-Run: python examples/01b_hello_graph.py
+As in the classic demo, the output and the weight are logged at every step, with the
+graph, for TensorBoard (`logs/01b_hello_graph`, or the directory in LAYERED_LOGDIR).
+Run: python examples/01b_hello_graph.py      then: tensorboard --logdir logs
 """
+import os
+
 import layered
 from layered import ops
 
@@ -17,11 +21,20 @@ train_step = layered.optimizers.SGD(learning_rate=0.025).minimize(loss, var_list
 output = layered.function([], y)
 
 
-def main(steps=100):
-    for step in range(steps):
-        if step % 10 == 0:
-            print(f"step {step:3d}  y = {float(output()):.6f}")
-        train_step()
+def main(steps=100, logdir=None):
+    logdir = logdir or os.environ.get("LAYERED_LOGDIR") or os.path.join("logs", "01b_hello_graph")
+    with layered.summary.create_file_writer(logdir) as writer:
+        writer.graph(train_step)
+        for step in range(steps):
+            value = float(output())
+            writer.scalar("output", value, step=step)
+            writer.scalar("weight", float(w.numpy()), step=step)
+            if step % 10 == 0:
+                print(f"step {step:3d}  y = {value:.6f}")
+            train_step()
+        writer.scalar("output", float(output()), step=steps)
+        writer.scalar("weight", float(w.numpy()), step=steps)
+    print(f"logged to {logdir} (tensorboard --logdir {logdir})")
     print(f"step {steps:3d}  y = {float(output()):.6f}")
     print(f"final weight {float(w.numpy()):.6f} (expected 0.8 * 0.95**100 = {0.8 * 0.95 ** 100:.6f})")
     return float(w.numpy())

@@ -8,7 +8,7 @@ from layered import models as models  # noqa: I001  (before layers: the layers i
 from layered import (activations as activations, callbacks as callbacks, config as config,  # noqa: F401
                      constraints as constraints, datasets as datasets, initializers as initializers, layers as layers,
                      losses as losses, metrics as metrics, ops as ops, optimizers as optimizers, random as random,
-                     regularizers as regularizers, utils as utils)
+                     regularizers as regularizers, summary as summary, utils as utils)
 from layered.graph import Constant, Placeholder, Tensor as Tensor, Variable as Variable, name_scope as name_scope
 from layered.layers.core import Input as Input
 from layered.models import Layer as Layer, Model as Model, Sequential as Sequential

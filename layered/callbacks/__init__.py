@@ -10,4 +10,5 @@ from layered.callbacks.learning_rate_scheduler import LearningRateScheduler as L
 from layered.callbacks.model_checkpoint import ModelCheckpoint as ModelCheckpoint
 from layered.callbacks.progbar import ProgbarLogger as ProgbarLogger
 from layered.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau as ReduceLROnPlateau
+from layered.callbacks.tensorboard import TensorBoard as TensorBoard
 from layered.callbacks.terminate_on_nan import TerminateOnNaN as TerminateOnNaN

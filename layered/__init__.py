@@ -6,7 +6,8 @@ low-level API (`Variable`, `constant`, `placeholder`, `function`) underneath.
 """
 from layered import models as models  # noqa: I001  (before layers: the layers import the Layer base)
 from layered import (activations as activations, callbacks as callbacks, config as config,  # noqa: F401
-                     constraints as constraints, datasets as datasets, initializers as initializers, layers as layers,
+                     constraints as constraints, datasets as datasets, distribution as distribution,
+                     initializers as initializers, layers as layers,
                      losses as losses, metrics as metrics, ops as ops, optimizers as optimizers, random as random,
                      regularizers as regularizers, summary as summary, utils as utils)
 from layered.graph import Constant, Placeholder, Tensor as Tensor, Variable as Variable, name_scope as name_scope

@@ -23,6 +23,10 @@ from layered.graph.build import (abs as abs, add as add, argmax as argmax, argmi
                                  stop_gradient as stop_gradient, take as take, tanh as tanh,
                                  where as where, zeros_like as zeros_like)
 from layered.graph.primitives import normalize_axes
+from layered.convolution import (average_pool as average_pool, conv as conv,  # noqa: F401
+                                 conv_transpose as conv_transpose, depthwise_conv as depthwise_conv,
+                                 max_pool as max_pool, separable_conv as separable_conv)
+from layered.graph.scan import scan as scan  # noqa: F401  (keras.ops.scan: a loop primitive)
 
 subtract, multiply, divide, negative, power = b.sub, b.mul, b.div, b.neg, b.pow
 
@@ -74,6 +78,24 @@ def concatenate(xs, axis=0):
 
 def stack(xs, axis=0):
     return b.concatenate([expand_dims(x, axis) for x in xs], axis)
+
+
+def flip(x, axis=None):
+    """Reverse the order of the elements along `axis` (every axis when None).
+
+    A gather with reversed indices; along an axis whose size is known only at run time the
+    indices come from a scan that counts the steps.
+    """
+    x = b.as_tensor(x)
+    for a in normalize_axes(axis, x.ndim):
+        if x.shape[a] is not None:
+            index = np.arange(x.shape[a] - 1, -1, -1, dtype=np.int32)
+        else:
+            steps = b.transpose(x, [a] + [i for i in range(x.ndim) if i != a])
+            count, position = scan(lambda c, _: (c + 1, c), np.int32(0), steps)
+            index = (count - 1) - position
+        x = b.take(x, index, axis=a)
+    return x
 
 
 def pad(x, pad_width, constant_values=0):
@@ -200,3 +222,59 @@ def binary_crossentropy(target, output, from_logits=False):
         return b.sub(softplus(output), b.mul(output, target))
     p = clip(output, 1e-7, 1.0 - 1e-7)
     return b.neg(b.add(b.mul(target, b.log(p)), b.mul(b.sub(1.0, target), b.log(b.sub(1.0, p)))))
+
+
+# ---------------------------------------------------------------- truth reductions, moments, repetition
+# (for the normalization, attention and reshaping layers; `any`/`all` shadow the builtins
+# below this point, as `sum`/`max`/`min` do above)
+
+def any(x, axis=None, keepdims=False):
+    """Whether any element along `axis` is true (nonzero); a bool tensor."""
+    x = b.as_tensor(x)
+    truth = x if x.dtype == "bool" else b.not_equal(x, 0)
+    return b.greater(b.reduce_max(b.cast(truth, "int32"), axis, keepdims), 0)
+
+
+def all(x, axis=None, keepdims=False):
+    """Whether every element along `axis` is true (nonzero); a bool tensor."""
+    x = b.as_tensor(x)
+    truth = x if x.dtype == "bool" else b.not_equal(x, 0)
+    return b.greater(b.reduce_min(b.cast(truth, "int32"), axis, keepdims), 0)
+
+
+def moments(x, axes, keepdims=False):
+    """(mean, variance) of `x` over `axes`; the variance is the biased one, as Keras computes it."""
+    centre = mean(x, axes, keepdims=True)
+    variance = mean(b.square(b.sub(x, centre)), axes, keepdims=True)
+    if keepdims:
+        return centre, variance
+    dropped = normalize_axes(axes, b.as_tensor(x).ndim)
+    return squeeze(centre, dropped), squeeze(variance, dropped)
+
+
+def normalize(x, axis=-1, order=2, epsilon=None):
+    """`x` divided by its L2 norm along `axis`; the norm is bounded below by `epsilon` (1e-7)."""
+    if order != 2:
+        raise NotImplementedError(f"normalize supports order=2 only, got order={order}")
+    epsilon = 1e-7 if epsilon is None else float(epsilon)
+    squares = b.reduce_sum(b.square(x), axis, True)
+    return b.mul(x, b.rsqrt(b.maximum(squares, epsilon * epsilon)))
+
+
+def repeat(x, repeats, axis=None):
+    """Each element of `x` repeated `repeats` (an int) times along `axis` (flattened when None).
+
+    Example:
+        ops.repeat(x, 2, axis=1)  # (b, 3, c) -> (b, 6, c), rows [0, 0, 1, 1, 2, 2]
+    """
+    x = b.as_tensor(x)
+    if axis is None:
+        x, axis = flatten(x), 0
+    axis = normalize_axes(axis, x.ndim)[0]
+    # Insert a unit axis after `axis`, broadcast it to `repeats`, then merge the two.
+    spread = expand_dims(x, axis + 1)
+    target = spread.shape[:axis + 1] + (int(repeats),) + spread.shape[axis + 2:]
+    spread = b.broadcast_to(spread, target, like=spread if None in target else None)
+    size = x.shape[axis]
+    return _reshape_known(spread, x.shape[:axis] + (None if size is None else size * int(repeats),)
+                          + x.shape[axis + 1:])

@@ -7,6 +7,9 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from backends.jax import conv as conv_lowerings
+from backends.jax import control_flow
+
 
 def _reduce(fn):
     def lower(x, axes, keepdims):
@@ -78,3 +81,5 @@ LOWERINGS = {
     "matmul": jnp.matmul, "cast": lambda x, dtype: x.astype(dtype), "stop_gradient": lax.stop_gradient,
     "random_uniform": _random_uniform, "random_normal": _random_normal,
 }
+LOWERINGS.update(conv_lowerings.LOWERINGS)  # convolution and pooling (conv.py)
+LOWERINGS.update(control_flow.LOWERINGS)  # scan: a loop over a body graph (control_flow.py)

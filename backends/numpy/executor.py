@@ -68,8 +68,9 @@ class _Plan:
         nodes = graph.nodes
         for node in nodes:
             in_avals = [avals[slot[x.id]] for x in node.inputs]
-            shape, dtype = node.primitive.shape_rule(*in_avals, **node.attrs)
-            new_slot(node.outputs[0], Aval(shape, dtype))
+            result = node.primitive.shape_rule(*in_avals, **node.attrs)
+            for t, (shape, dtype) in zip(node.outputs, result if node.primitive.multiple_results else [result]):
+                new_slot(t, Aval(shape, dtype))
 
         # Liveness: a view keeps its root buffer alive; outputs live to the end.
         root = list(range(len(avals)))
@@ -95,6 +96,11 @@ class _Plan:
             name = node.primitive.name
             out = slot[node.outputs[0].id]
             ins = [slot[x.id] for x in node.inputs]
+            if node.primitive.multiple_results:  # (scan) allocates its results; run on every call
+                self.steps.append(_make_multi_step(KERNELS[name], ins, [slot[t.id] for t in node.outputs],
+                                                   node.attrs))
+                self.step_nodes.append(node)
+                continue
             attrs = dict(node.attrs)
             if name in SHAPE_ATTR_PRIMITIVES:
                 attrs["shape"] = avals[out].shape
@@ -184,6 +190,14 @@ def _make_step(fn, ins, out, attrs, mode, buf):
 
     def step(env):
         env[out] = fn(*[env[i] for i in ins], out=buf, **attrs)
+    return step
+
+
+def _make_multi_step(fn, ins, outs, attrs):
+    """A closure running a kernel that returns a list of arrays, one per output slot."""
+    def step(env):
+        for o, value in zip(outs, fn(*[env[i] for i in ins], **attrs)):
+            env[o] = value
     return step
 
 

@@ -8,6 +8,9 @@ import math
 
 import numpy as np
 
+from backends.numpy import conv as conv_kernels
+from backends.numpy import control_flow
+
 
 def _logistic(x, out=None):
     # 0.5 * (1 + tanh(x / 2)) is the logistic function without overflow for large |x|.
@@ -57,7 +60,8 @@ def _where(cond, x, y, out=None):
     itype = _SAME_WIDTH_INT[x.dtype.itemsize]
     if out is None:
         out = np.empty(np.broadcast_shapes(cond.shape, x.shape, y.shape), x.dtype)
-    mask = np.subtract(0, cond, out=np.empty(out.shape, itype), dtype=itype)
+    # The mask buffer is reused across calls: a fresh one costs page faults on every call.
+    mask = np.subtract(0, cond, out=conv_kernels.scratch("where_mask", out.shape, itype), dtype=itype)
     bits = np.bitwise_and(x.view(itype), mask, out=out.view(itype))
     if any(y.strides) or y.ravel()[:1].any():  # a broadcast zero y needs no second half
         np.invert(mask, out=mask)
@@ -170,11 +174,13 @@ KERNELS = {
     "one_hot": _one_hot, "matmul": np.matmul, "cast": _cast, "stop_gradient": lambda x: x,
     "random_uniform": _random_uniform, "random_normal": _random_normal,
 }
+KERNELS.update(conv_kernels.KERNELS)  # convolution and pooling: im2col/col2im in conv.py, all take out=
+KERNELS.update(control_flow.KERNELS)  # scan: a loop over a body graph (control_flow.py)
 
 # Kernels that return a view of their first input (the executor keeps that input alive).
 VIEWS = {"reshape", "transpose", "broadcast_to", "slice", "stop_gradient"}
 # Kernels that allocate their own result and take no `out=`.
-ALLOCATES = {"argmax", "argmin", "one_hot", "random_uniform", "random_normal"}
+ALLOCATES = {"argmax", "argmin", "one_hot", "random_uniform", "random_normal", "scan"}
 WRITES_OUT = set(KERNELS) - VIEWS - ALLOCATES
 # Kernels that may write their result over an input of the same shape and dtype: each
 # element of the result depends only on the same element of the inputs.

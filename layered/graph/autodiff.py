@@ -23,9 +23,9 @@ def _diff_positions(node):
     return prim.diff_inputs
 
 
-def _needed_nodes(y, xs, nodes):
-    """Nodes that lie on a differentiable path from some x to y."""
-    reaches_y = {y.id}
+def _needed_nodes(ys, xs, nodes):
+    """Nodes that lie on a differentiable path from some x to one of `ys`."""
+    reaches_y = {y.id for y in ys}
     for node in reversed(nodes):
         if any(out.id in reaches_y for out in node.outputs):
             reaches_y.update(node.inputs[i].id for i in _diff_positions(node))
@@ -67,13 +67,24 @@ def grad(y, xs, output_gradient=None):
         if y.shape != ():
             raise ValueError(f"grad needs a scalar output or an output_gradient; got shape {y.shape}")
         output_gradient = b.ones_like(y)
+    return vjp([y], xs, [output_gradient])
+
+
+def vjp(ys, xs, cotangents):
+    """The vector-Jacobian product of several outputs: the gradients with respect to `xs` of
+    sum_i <ys[i], cotangents[i]>, as new graph tensors; a None cotangent means zero.
+
+    Example (the VJP of a body with two outputs, as the scan rule builds it):
+        dx, dw = vjp([new_h, y], [x, w], [g_h, g_y])
+    """
     for x in xs:
         if not isinstance(x, Tensor):
             raise TypeError(f"grad: {x!r} is not a graph tensor")
         if not is_float(x.dtype):
             raise TypeError(f"grad: cannot differentiate with respect to {x!r} of dtype {x.dtype}")
-    nodes = toposort([y])
-    needed, live = _needed_nodes(y, xs, nodes)
+    seeded = [(y, g) for y, g in zip(ys, cotangents) if g is not None]
+    nodes = toposort([y for y, _ in seeded])
+    needed, live = _needed_nodes([y for y, _ in seeded], xs, nodes)
     for node in needed:
         if not node.primitive.differentiable:
             where = f" in '{node.scope}'" if node.scope else ""
@@ -81,17 +92,18 @@ def grad(y, xs, output_gradient=None):
                 f"primitive '{node.primitive.name}'{where} is not differentiable and lies between "
                 f"the inputs and the output; wrap its input in stop_gradient or use where() for masks")
 
-    cotangents = {y.id: [output_gradient]}
+    cotangents = {}
+    for y, g in seeded:
+        cotangents.setdefault(y.id, []).append(g)
     for node in reversed(needed):
-        out = node.outputs[0]
-        contributions = cotangents.pop(out.id, None)
-        if not contributions:
+        contributions = [cotangents.pop(out.id, None) for out in node.outputs]
+        if not any(contributions):
             continue
         # Gradient nodes sit under the forward node's scope, inside whatever scope `grad` runs
         # in ("gradients/dense/..."), so a graph viewer groups them per layer.
         with name_scope(node.scope) if node.scope else contextlib.nullcontext():
-            g = _sum(contributions)
-            input_grads = node.primitive.vjp(node, g)
+            gs = [_sum(c) if c else None for c in contributions]
+            input_grads = node.primitive.vjp(node, gs if node.primitive.multiple_results else gs[0])
             for i in _diff_positions(node):
                 x, gx = node.inputs[i], input_grads[i]
                 if gx is None or x.id not in live:

@@ -260,3 +260,88 @@ def _random(name):
 
 
 random_uniform, random_normal = _random("random_uniform"), _random("random_normal")
+
+
+# ---------------------------------------------------------------- convolution and pooling
+# Attributes are normalised to tuples (one entry per spatial axis; padding as (low, high)
+# pairs) so that equal nodes compare equal in CSE.
+
+def _per_axis(value, n):
+    value = (value,) * n if isinstance(value, numbers.Integral) else tuple(value)
+    return tuple(int(v) for v in value)
+
+
+def _pairs(padding, n):
+    if len(padding) != n:
+        raise ShapeError(f"padding {padding} needs one (low, high) pair per spatial axis ({n})")
+    return tuple((int(lo), int(hi)) for lo, hi in padding)
+
+
+def _conv_attrs(n, strides, padding, rhs_dilation, feature_group_count):
+    return dict(strides=_per_axis(strides, n), padding=_pairs(padding, n),
+                rhs_dilation=_per_axis(rhs_dilation, n), feature_group_count=int(feature_group_count))
+
+
+def conv(x, w, strides=1, padding=None, rhs_dilation=1, feature_group_count=1):
+    """N-d channels-last convolution (cross-correlation): x (batch, *spatial, in), w
+    (*window, in / groups, out); `padding` holds explicit (low, high) pairs (default none)."""
+    x, w = _coerce(x, w)
+    n = x.ndim - 2
+    padding = ((0, 0),) * n if padding is None else padding
+    return bind(P["conv"], [x, w], **_conv_attrs(n, strides, padding, rhs_dilation, feature_group_count))
+
+
+def conv_backprop_input(g, w, shape, strides=1, padding=None, rhs_dilation=1, feature_group_count=1, like=None):
+    """The conv's input cotangent from its output cotangent `g`; `shape` is the input's shape
+    (None sizes taken from `like`). Also the transposed convolution."""
+    g, w = _coerce(g, w)
+    n = g.ndim - 2
+    padding = ((0, 0),) * n if padding is None else padding
+    shape = tuple(None if d is None else int(d) for d in shape)
+    inputs = [g, w] if like is None else [g, w, like]
+    return bind(P["conv_backprop_input"], inputs, shape=shape,
+                **_conv_attrs(n, strides, padding, rhs_dilation, feature_group_count))
+
+
+def conv_backprop_filter(x, g, window, strides=1, padding=None, rhs_dilation=1, feature_group_count=1):
+    """The conv's filter cotangent from its input `x` and output cotangent `g`; `window` is
+    the filter's spatial shape."""
+    x, g = _coerce(x, g)
+    n = x.ndim - 2
+    padding = ((0, 0),) * n if padding is None else padding
+    return bind(P["conv_backprop_filter"], [x, g], window=_per_axis(window, n),
+                **_conv_attrs(n, strides, padding, rhs_dilation, feature_group_count))
+
+
+def _pool_attrs(n, window, strides, padding):
+    padding = ((0, 0),) * n if padding is None else padding
+    window = _per_axis(window, n)
+    return dict(window=window, strides=window if strides is None else _per_axis(strides, n),
+                padding=_pairs(padding, n))
+
+
+def max_pool(x, window, strides=None, padding=None):
+    """Max over windows of the spatial axes; padding counts as -inf."""
+    x = as_tensor(x)
+    return bind(P["max_pool"], [x], **_pool_attrs(x.ndim - 2, window, strides, padding))
+
+
+def max_pool_backprop(x, y, g, window, strides=None, padding=None):
+    """Routes each window's cotangent `g` to the first (row-major) element of the window
+    that equals the pooled maximum `y`."""
+    x, g = _coerce(x, g)
+    return bind(P["max_pool_backprop"], [x, as_tensor(y), g], **_pool_attrs(x.ndim - 2, window, strides, padding))
+
+
+def avg_pool(x, window, strides=None, padding=None):
+    """Mean over windows of the spatial axes; padding is left out of each window's count."""
+    x = as_tensor(x)
+    return bind(P["avg_pool"], [x], **_pool_attrs(x.ndim - 2, window, strides, padding))
+
+
+def avg_pool_backprop(g, shape, window, strides=None, padding=None, like=None):
+    """Spreads each window's cotangent evenly over its real elements; `shape` is the input's."""
+    g = as_tensor(g)
+    shape = tuple(None if d is None else int(d) for d in shape)
+    inputs = [g] if like is None else [g, like]
+    return bind(P["avg_pool_backprop"], inputs, shape=shape, **_pool_attrs(g.ndim - 2, window, strides, padding))

@@ -8,6 +8,7 @@ import numpy as np
 from layered.graph.core import Constant
 from layered.graph.graph import Graph, toposort
 from layered.graph.primitives import bind
+from layered.graph.scan import optimize_scans
 
 # Folding these would freeze one random draw (or a shape-only reference) into the graph.
 _NEVER_FOLD = ("random_uniform", "random_normal")
@@ -17,19 +18,25 @@ _FOLD_GROWTH_LIMIT = 64
 
 
 def _rebuild(node, inputs):
+    """The node's output on new inputs (the tuple of outputs for a multiple-result node)."""
     if all(a is b for a, b in zip(inputs, node.inputs)):
-        return node.outputs[0]
+        return node.outputs if node.primitive.multiple_results else node.outputs[0]
     return bind(node.primitive, inputs, scope=node.scope, **node.attrs)
 
 
 def rewrite(graph, visit):
     """Rebuild `graph` in topological order; `visit(node, inputs)` may return a
-    replacement for the node's output, or None to keep the node (on the new inputs)."""
+    replacement for the node's output (a tuple of them for a multiple-result node), or None
+    to keep the node (on the new inputs)."""
     mapping = {}
     for node in graph.nodes:
         inputs = [mapping.get(x.id, x) for x in node.inputs]
         new = visit(node, inputs)
-        mapping[node.outputs[0].id] = _rebuild(node, inputs) if new is None else new
+        new = _rebuild(node, inputs) if new is None else new
+        if node.primitive.multiple_results:
+            mapping.update(zip((out.id for out in node.outputs), new))
+        else:
+            mapping[node.outputs[0].id] = new
     return Graph(graph.inputs, [mapping.get(t.id, t) for t in graph.outputs])
 
 
@@ -108,7 +115,8 @@ def eliminate_common_subexpressions(graph):
 # ---------------------------------------------------------------- constant folding
 
 def _foldable(node, inputs, constant_ids):
-    if node.primitive.name in _NEVER_FOLD or not all(t.id in constant_ids for t in inputs):
+    if node.primitive.name in _NEVER_FOLD or node.primitive.multiple_results \
+            or not all(t.id in constant_ids for t in inputs):
         return False
     out = node.outputs[0]
     if None in out.shape:
@@ -149,7 +157,9 @@ def fold_constants(graph, evaluate):
 
 
 def optimize(graph, evaluate=None):
-    """All passes: no-op removal, constant folding (when `evaluate` is given), CSE, DCE."""
+    """All passes: no-op removal, constant folding (when `evaluate` is given), CSE, DCE;
+    scans are pruned to the outputs their readers use and their bodies optimised alike."""
+    graph = optimize_scans(graph, lambda body: optimize(body, evaluate))
     graph = simplify(graph)
     if evaluate is not None:
         graph = simplify(fold_constants(graph, evaluate))

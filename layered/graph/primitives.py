@@ -21,6 +21,10 @@ class Primitive:
     differentiable: bool = True
     diff_inputs: tuple = None  # positions that carry gradients; None means all
     vjp: Callable = field(default=None, repr=False)  # set in vjps.py
+    # A primitive with several outputs (scan): its shape rule returns a list of (shape, dtype),
+    # `bind` returns the tuple of output tensors, its kernel a list of arrays and its VJP rule
+    # gets one cotangent per output (None where none flows).
+    multiple_results: bool = False
 
     def __repr__(self):
         return f"<Primitive {self.name}>"
@@ -36,13 +40,16 @@ def _register(name, shape_rule, **kwargs):
 
 
 def bind(prim, inputs, scope=None, **attrs):
-    """Add a node applying `prim` to `inputs`; returns its output tensor."""
+    """Add a node applying `prim` to `inputs`; returns its output tensor (the tuple of them
+    for a primitive with `multiple_results`)."""
     scope = current_scope() if scope is None else scope
     try:
         aval = prim.shape_rule(*inputs, **attrs)
     except ShapeError as err:
         where = f"in '{scope}': " if scope else ""
         raise ShapeError(f"{where}{prim.name}: {err}") from None
+    if prim.multiple_results:
+        return Node(prim, inputs, attrs, aval, scope).outputs
     return Node(prim, inputs, attrs, [aval], scope).outputs[0]
 
 
@@ -271,5 +278,24 @@ _register("stop_gradient", _unary_rule, diff_inputs=())
 _register("random_uniform", _random_rule, differentiable=False)
 _register("random_normal", _random_rule, differentiable=False)
 
+# Convolution and pooling (shape rules in windows.py). The backprops are primitives of their
+# own: im2col/col2im kernels are far faster than any composition, and their VJPs close over
+# the same few primitives, so second derivatives work.
+from layered.graph import windows as _windows  # noqa: E402
+
+_register("conv", _windows.conv_rule)
+_register("conv_backprop_input", _windows.conv_backprop_input_rule, diff_inputs=(0, 1))
+_register("conv_backprop_filter", _windows.conv_backprop_filter_rule)
+_register("max_pool", _windows.pool_rule)
+_register("max_pool_backprop", _windows.max_pool_backprop_rule, diff_inputs=(2,))
+_register("avg_pool", _windows.pool_rule)
+_register("avg_pool_backprop", _windows.avg_pool_backprop_rule, diff_inputs=(0,))
+
+# scan runs a body subgraph once per step of its sequences: recurrent layers need a loop that
+# neither unrolls into the graph nor leaves it; its rules live in scan.py.
+from layered.graph.scan import scan_rule as _scan_rule  # noqa: E402
+_register("scan", _scan_rule, multiple_results=True)
+
 # Primitives whose `shape` attribute a backend replaces by the concrete output shape.
-SHAPE_ATTR_PRIMITIVES = ("reshape", "broadcast_to", "random_uniform", "random_normal")
+SHAPE_ATTR_PRIMITIVES = ("reshape", "broadcast_to", "random_uniform", "random_normal",
+                         "conv_backprop_input", "avg_pool_backprop")

@@ -5,11 +5,13 @@ input (None where no gradient flows). Rules may return cotangents of the broadca
 output shape: `autodiff.grad` reduces them to each input's shape in one place.
 Because the rules build graph nodes, gradients of gradients work.
 """
+import itertools
 import math
 
 from layered.graph import build as b
 from layered.graph.core import is_float
 from layered.graph.primitives import PRIMITIVES
+from layered.graph.scan import scan_vjp
 
 
 def _rule(name):
@@ -285,3 +287,99 @@ def _(node, g):
 @_rule("stop_gradient")
 def _(node, g):
     return [None]
+
+
+# ---------------------------------------------------------------- convolution and pooling
+# conv is bilinear in (x, w); conv_backprop_input and conv_backprop_filter are its two
+# adjoints, so all three VJPs are written with these three primitives:
+#   <conv(x, w), g> = <x, backprop_input(g, w)> = <w, backprop_filter(x, g)>.
+
+def _conv_attrs(node):
+    return {k: node.attrs[k] for k in ("strides", "padding", "rhs_dilation", "feature_group_count")}
+
+
+def _like(x):
+    """`x` as the shape reference of a backprop when its spatial sizes are unknown."""
+    return x if None in x.shape[1:] else None
+
+
+@_rule("conv")
+def _(node, g):
+    x, w = node.inputs
+    attrs = _conv_attrs(node)
+    return [b.conv_backprop_input(g, w, x.shape, like=_like(x), **attrs),
+            b.conv_backprop_filter(x, g, w.shape[:-2], **attrs)]
+
+
+@_rule("conv_backprop_input")
+def _(node, h):
+    g, w = node.inputs[:2]
+    attrs = _conv_attrs(node)
+    return [b.conv(h, w, **attrs), b.conv_backprop_filter(h, g, w.shape[:-2], **attrs), None]
+
+
+@_rule("conv_backprop_filter")
+def _(node, h):
+    x, g = node.inputs
+    attrs = _conv_attrs(node)
+    return [b.conv_backprop_input(g, h, x.shape, like=_like(x), **attrs), b.conv(x, h, **attrs)]
+
+
+def _pool_attrs(node):
+    return {k: node.attrs[k] for k in ("window", "strides", "padding")}
+
+
+@_rule("max_pool")
+def _(node, g):
+    x = node.inputs[0]
+    return [b.max_pool_backprop(x, _out(node), g, **_pool_attrs(node))]
+
+
+@_rule("max_pool_backprop")
+def _(node, h):
+    # Linear in g (the routing is piecewise constant in x): each window reads h back at the
+    # element its cotangent was routed to.
+    x, y, _ = node.inputs
+    return [None, None, _read_at_max(x, y, h, **_pool_attrs(node))]
+
+
+def _read_at_max(x, y, h, window, strides, padding):
+    """For each pooling window, `h` at the window's first element equal to the max `y`."""
+    if None in y.shape[1:]:
+        raise ValueError(f"the second derivative of max_pool needs known spatial sizes, got {y.shape}")
+    low = (0,) + tuple(lo for lo, _ in padding) + (0,)
+    high = (0,) + tuple(hi for _, hi in padding) + (0,)
+    padded = any(low) or any(high)
+    xp, hp = (b.pad(x, low, high), b.pad(h, low, high)) if padded else (x, h)
+    real = b.pad(b.ones_like(x, "bool"), low, high) if padded else None  # padding is never the max
+    channels = x.shape[-1]
+    taken = total = None
+    for offset in itertools.product(*(range(k) for k in window)):
+        starts = (0,) + offset + (0,)
+        stops = (None,) + tuple(o + s * (m - 1) + 1 for o, s, m in zip(offset, strides, y.shape[1:-1])) + (channels,)
+        steps = (1,) + tuple(strides) + (1,)
+        hit = b.equal(b.slice(xp, starts, stops, steps), y)
+        if real is not None:
+            hit = b.logical_and(hit, b.slice(real, starts, stops, steps))
+        if taken is not None:
+            hit = b.logical_and(hit, b.logical_not(taken))
+        taken = hit if taken is None else b.logical_or(taken, hit)
+        term = b.where(hit, b.slice(hp, starts, stops, steps), 0.0)
+        total = term if total is None else b.add(total, term)
+    return total
+
+
+@_rule("avg_pool")
+def _(node, g):
+    x = node.inputs[0]
+    return [b.avg_pool_backprop(g, x.shape, like=_like(x), **_pool_attrs(node))]
+
+
+@_rule("avg_pool_backprop")
+def _(node, h):
+    return [b.avg_pool(h, **_pool_attrs(node)), None]
+
+
+# ---------------------------------------------------------------- loops
+
+PRIMITIVES["scan"].vjp = scan_vjp  # a reverse scan over the body's VJP (scan.py)

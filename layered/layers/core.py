@@ -147,3 +147,74 @@ class Identity(Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+class Lambda(Layer):
+    """Wraps a function of tensors (written with `layered.ops`) as a layer.
+
+    Args:
+        function: called as `function(inputs, **arguments)`; it also gets `mask=` and
+            `training=` when its signature takes them.
+        output_shape: the output shape without the batch axis (a tuple), or a function of the
+            input shape; by default it is found by tracing `function`.
+        mask: None (the output has no mask), a function `(inputs, mask) -> mask`, or a fixed mask.
+        arguments: extra keyword arguments for `function`.
+
+    Saving: a Lambda's function is Python code, which a saved config cannot hold without
+    unpickling; `get_config` records only its name, and `from_config` needs the function
+    itself in place of that name (pass it in the config).
+
+    Example:
+        layer = layered.layers.Lambda(lambda x: layered.ops.square(x))
+    """
+
+    supports_masking = True
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        if not callable(function):
+            raise TypeError(f"Lambda needs a callable function, got {function!r}")
+        super().__init__(**kwargs)
+        self.function, self.output_shape_arg, self.mask = function, output_shape, mask
+        self.arguments = dict(arguments or {})
+
+    def call(self, inputs, mask=None, training=None):
+        kwargs = dict(self.arguments)
+        parameters = _parameters(self.function)
+        if "mask" in parameters:
+            kwargs["mask"] = mask
+        if "training" in parameters:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        return self.mask(inputs, mask) if callable(self.mask) else self.mask
+
+    def compute_output_shape(self, input_shape):
+        if self.output_shape_arg is None:
+            return super().compute_output_shape(input_shape)
+        if callable(self.output_shape_arg):
+            return self.output_shape_arg(input_shape)
+        batch = input_shape[0][0] if isinstance(input_shape, list) else input_shape[0]
+        return (batch,) + tuple(self.output_shape_arg)
+
+    def get_config(self):
+        function = self.function
+        name = f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', repr(function))}"
+        return {**super().get_config(), "function": name, "output_shape": self.output_shape_arg,
+                "arguments": self.arguments}
+
+    @classmethod
+    def from_config(cls, config):
+        if not callable(config.get("function")):
+            raise ValueError(f"Lambda layer '{config.get('name')}': a saved Lambda keeps only the name of its "
+                             f"function ({config.get('function')!r}), not its code; put the function itself in "
+                             "config['function'] to rebuild it, or use a Layer subclass to make it savable")
+        return cls(**config)
+
+
+def _parameters(function):
+    import inspect
+    try:
+        return inspect.signature(function).parameters
+    except (TypeError, ValueError):  # some builtins have no signature
+        return {}

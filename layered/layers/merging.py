@@ -1,4 +1,4 @@
-"""Merging layers: combine a list of inputs into one (Add, Concatenate, ...)."""
+"""Merging layers: combine a list of inputs into one (Add, Concatenate, Dot, ...)."""
 import functools
 
 from layered import ops
@@ -112,3 +112,77 @@ def add(inputs, **kwargs):
 
 def concatenate(inputs, axis=-1, **kwargs):
     return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+class Dot(Layer):
+    """The dot product of two samples along `axes`: an int (the same axis of both inputs) or a
+    pair (one axis each); the batch axis is never contracted.
+
+    (batch, n) . (batch, n) along 1 gives (batch, 1); (batch, t, d) . (batch, s, d) along 2
+    gives (batch, t, s). With `normalize=True` both inputs are first scaled to unit L2 norm
+    along their axes, so the result is their cosine similarity.
+
+    Example:
+        similarity = layered.layers.Dot(axes=1, normalize=True)([a, b])
+    """
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axes, int):
+            axes = (axes, axes)
+        if len(tuple(axes)) != 2:
+            raise ValueError(f"Dot axes must be an int or a pair of ints, got {axes!r}")
+        self.axes = tuple(int(a) for a in axes)
+        self.normalize = bool(normalize)
+
+    def _checked_axes(self, input_shape):
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or \
+                not all(isinstance(s, tuple) for s in input_shape):
+            raise ValueError(f"Layer '{self.name}' (Dot) must be called on a list of 2 inputs, got {input_shape}")
+        axes = []
+        for shape, axis in zip(input_shape, self.axes):
+            if len(shape) < 2 or not -len(shape) < axis < len(shape) or axis % len(shape) == 0:
+                raise ShapeError(f"Layer '{self.name}' (Dot): axis {axis} is not a non-batch axis of input shape "
+                                 f"{shape}")
+            axes.append(axis % len(shape))
+        (a, b), (i, j) = input_shape, axes
+        if a[i] is not None and b[j] is not None and a[i] != b[j]:
+            raise ShapeError(f"Layer '{self.name}' (Dot): dimension {i} of {a} and dimension {j} of {b} "
+                             f"differ ({a[i]} != {b[j]})")
+        if a[0] is not None and b[0] is not None and a[0] != b[0]:
+            raise ShapeError(f"Layer '{self.name}' (Dot): batch sizes of {a} and {b} differ")
+        return axes
+
+    def build(self, input_shape):
+        self._checked_axes(input_shape)
+        self.built = True
+
+    def call(self, inputs):
+        x, y = inputs
+        i, j = self._checked_axes([x.shape, y.shape])
+        if self.normalize:
+            x, y = ops.normalize(x, i), ops.normalize(y, j)
+        # Bring the contracted axis of x last and that of y next to the batch, flatten the other
+        # axes, and contract with one batched matmul: (b, m, k) @ (b, k, n).
+        x_rest = [a for a in range(1, x.ndim) if a != i]
+        y_rest = [a for a in range(1, y.ndim) if a != j]
+        x = ops.reshape(ops.transpose(x, [0] + x_rest + [i]), (-1, _prod(x.shape, x_rest), x.shape[i]))
+        y = ops.reshape(ops.transpose(y, [0, j] + y_rest), (-1, y.shape[j], _prod(y.shape, y_rest)))
+        return ops.reshape(ops.matmul(x, y), self.compute_output_shape([inputs[0].shape, inputs[1].shape]))
+
+    def compute_output_shape(self, input_shape):
+        i, j = self._checked_axes(input_shape)
+        a, b = input_shape
+        shape = (a[0],) + tuple(d for k, d in enumerate(a) if k not in (0, i)) + tuple(
+            d for k, d in enumerate(b) if k not in (0, j))
+        return shape if len(shape) > 1 else shape + (1,)
+
+    def get_config(self):
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+def _prod(shape, axes):
+    sizes = [shape[a] for a in axes]
+    if None in sizes:
+        raise ShapeError(f"Dot needs known sizes on the axes it does not contract, got shape {shape}")
+    return functools.reduce(lambda p, s: p * s, sizes, 1)

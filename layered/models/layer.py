@@ -35,7 +35,7 @@ def unique_name(base):
 
 def snake_case(name):
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()  # Conv2D -> conv2d, as Keras names it
 
 
 def current_training():
@@ -96,6 +96,15 @@ def _accepts(method, argument):
 
 def _is_array(value):
     return isinstance(value, (np.ndarray, numbers.Number)) or hasattr(value, "__array__")
+
+
+def _is_fed(value):
+    """Whether an eager keyword argument is data to feed: an array, or a list of arrays and Nones."""
+    if isinstance(value, np.ndarray):
+        return True
+    leaves = tree.flatten(value) if isinstance(value, (list, tuple)) else []
+    return any(isinstance(a, np.ndarray) for a in leaves) and all(a is None or isinstance(a, np.ndarray)
+                                                                  for a in leaves)
 
 
 def _host_dtype(array):
@@ -325,14 +334,21 @@ class Layer:
 
     def _eager_call(self, args, kwargs):
         """Run the layer on NumPy inputs through a compiled function cached per signature."""
-        arrays = [np.asarray(a) for a in tree.flatten(args)]
+        # Array keyword arguments (an attention mask, a list of masks with Nones) are fed like
+        # the positional inputs; None leaves stay None.
+        fed = {k: v for k, v in kwargs.items() if _is_fed(v)}
+        leaves = tree.flatten((args, fed))
+        arrays = [np.asarray(a) for a in leaves if a is not None]
         options = {k: v for k, v in kwargs.items() if not isinstance(v, (np.ndarray, list))}
-        key = (tuple((a.shape, _host_dtype(a)) for a in arrays), repr(sorted(options.items())))
+        key = (repr(tree.map_structure(lambda a: a is None, fed)), tuple((a.shape, _host_dtype(a)) for a in arrays),
+               repr(sorted(options.items())))
         if key not in self._eager_functions:
             from layered.training.function import Function  # training sits above models
             placeholders = [Placeholder(a.shape, _host_dtype(a)) for a in arrays]
             with random.seed_stream() as stream, collect_assignments() as assignments:
-                outputs = self(*tree.pack_like(args, placeholders), **options)
+                feeds = iter(placeholders)
+                fed_args, fed_kwargs = tree.pack_like((args, fed), [None if a is None else next(feeds) for a in leaves])
+                outputs = self(*fed_args, **fed_kwargs, **options)
             seeds = [stream.placeholder] if stream.placeholder is not None else []
             function = Function(placeholders + seeds, tree.flatten(outputs), assignments)
             self._eager_functions[key] = (function, outputs, bool(seeds))

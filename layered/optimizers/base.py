@@ -138,6 +138,7 @@ class Optimizer:
         if key not in self._slots:
             self._slots[key] = Variable(np.full(variable.shape, initial), dtype=variable.dtype,
                                         trainable=False, name=f"{self.name}/{variable.name}/{slot_name}")
+            self._slots[key].reference_variable = variable  # a distribution lays the slot out like it
         return self._slots[key]
 
     def slot(self, variable, slot_name):

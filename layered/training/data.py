@@ -5,6 +5,7 @@ may be None). Bad data is rejected before any step runs, so the model is never l
 half-trained by input it could not use.
 """
 import math
+import os
 import warnings
 
 import numpy as np
@@ -32,17 +33,88 @@ def is_array_data(x):
         and not hasattr(x, "__next__")
 
 
-def check_finite(structure, what, offset=0):
+def check_finite(structure, what, offset=0, samples=None, skip=()):
+    """Raise if a float array of `structure` holds NaN or infinity, naming the first sample
+    (row + `offset`, or `samples[row]`). Arrays whose id is in `skip` are not read."""
     for array in tree.flatten(structure):
-        if array is None or not np.issubdtype(array.dtype, np.floating):
+        if array is None or id(array) in skip or not np.issubdtype(array.dtype, np.floating):
             continue
         # A finite sum proves every value finite, without a full-size temporary; only a
         # non-finite sum (a bad value, or an overflow) pays for the exact check.
         if np.isfinite(np.sum(array, dtype=np.float64)):
             continue
         if not np.isfinite(array).all():
-            bad = int(np.argwhere(~np.isfinite(array))[0][0]) + offset
+            row = int(np.argwhere(~np.isfinite(array))[0][0])
+            bad = int(samples[row]) if samples is not None else row + offset
             raise ValueError(f"{what} contains NaN or infinity (first at sample {bad}); clean the data first")
+
+
+class _FileRows:
+    """Rows of an array that lives in a file (an np.memmap, np.load(mmap_mode=...), or a
+    row-contiguous view of one), read with `os.preadv` straight into the batch.
+
+    Gathering rows through the mapping instead would map the file's pages into this
+    process, and the kernel maps whole page-cache folios (up to 2 MiB) per touched row:
+    a shuffled epoch would leave the whole file in the process's RSS. Reading the rows
+    with pread touches only the page cache, so memory holds the batches and no more.
+    Copy-on-write mappings (mode 'c') may hold changes the file does not; they, and views
+    whose rows are not contiguous, are read through the mapping (`fd` is None).
+    """
+
+    def __init__(self, array, memmap):
+        self.array, self.fd = array, None
+        row_bytes = array.itemsize * math.prod(array.shape[1:])
+        c_strides = np.empty((1,) + array.shape[1:], array.dtype).strides[1:]
+        if memmap.mode == "c" or array.strides[1:] != c_strides or array.strides[0] < row_bytes:
+            return
+        self.row_bytes, self.row_stride = row_bytes, array.strides[0]
+        self.start = memmap.offset + (array.ctypes.data - memmap.ctypes.data)
+        self.fd = os.open(memmap.filename, os.O_RDONLY)
+
+    @staticmethod
+    def find(array):
+        # The memmap that owns the mapping is the last array down the chain of bases (slices of
+        # a memmap are memmaps too, but carry their parent's file offset).
+        owner, base = None, array
+        while isinstance(base, np.ndarray):
+            if isinstance(base, np.memmap):
+                owner = base
+            base = base.base
+        if owner is None or not getattr(owner, "filename", None) or array.ndim == 0 or array.size == 0:
+            return None
+        return _FileRows(array, owner)
+
+    def take(self, index):
+        if self.fd is None:
+            return self.array[index]
+        if isinstance(index, slice):
+            rows = np.arange(*index.indices(self.array.shape[0]))
+        else:
+            rows = np.asarray(index)
+        out = np.empty((len(rows),) + self.array.shape[1:], self.array.dtype)
+        flat = out.reshape(len(rows), -1).view(np.uint8)
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1  # runs of consecutive rows: one read each
+        for first, stop in zip(np.r_[0, breaks], np.r_[breaks, len(rows)]):
+            self._read(flat[first:stop], int(rows[first]))
+        return out
+
+    def _read(self, target, row):
+        if self.row_stride == self.row_bytes:
+            self._read_exactly(memoryview(target).cast("B"), self.start + row * self.row_stride)
+            return
+        for k in range(len(target)):  # rows lie apart in the file (a strided view): one read per row
+            self._read_exactly(memoryview(target[k]).cast("B"), self.start + (row + k) * self.row_stride)
+
+    def _read_exactly(self, view, position):
+        while len(view):
+            done = os.preadv(self.fd, [view], position)
+            if done <= 0:
+                raise OSError(f"could not read {len(view)} bytes at offset {position} of the memory-mapped data")
+            view, position = view[done:], position + done
+
+    def __del__(self):
+        if self.fd is not None:
+            os.close(self.fd)
 
 
 class Stacked:
@@ -82,10 +154,19 @@ class ArrayData:
         self.num_samples = all_sizes.pop() if all_sizes else 0
         if self.num_samples == 0:
             raise ValueError("the dataset is empty: x has no samples")
+        # Memory-mapped arrays are read only batch by batch (never whole: the file may be far
+        # larger than memory), so their values are checked as each batch is gathered.
+        self._mapped = {}
+        for _, part in parts:
+            for array in tree.flatten(part) if part is not None else []:
+                found = _FileRows.find(array)
+                if found is not None:
+                    self._mapped[id(array)] = found
+        self._check_batches = check and bool(self._mapped)
         if check:
-            check_finite(self.x, "x")
-            check_finite(self.y, "y")
-            check_finite(self.sample_weight, "sample_weight")
+            check_finite(self.x, "x", skip=self._mapped)
+            check_finite(self.y, "y", skip=self._mapped)
+            check_finite(self.sample_weight, "sample_weight", skip=self._mapped)
         self.batch_size = int(batch_size or 32)
         self.shuffle = shuffle
         batches = math.ceil(self.num_samples / self.batch_size)
@@ -94,6 +175,16 @@ class ArrayData:
     def batches(self):
         for _, batch in self.blocks(1):
             yield batch[0]
+
+    @property
+    def memory_mapped(self):
+        """Whether some array is read from a file, batch by batch."""
+        return bool(self._mapped)
+
+    def batch_sizes(self):
+        """The sizes of the batches an epoch yields: the full size and that of the last one."""
+        last = min(self.batch_size, self.num_samples - (self.steps - 1) * self.batch_size)
+        return {min(self.batch_size, self.num_samples), last}
 
     def blocks(self, size):
         """(first step, batches) for runs of up to `size` steps. A run of `size` full batches
@@ -123,11 +214,20 @@ class ArrayData:
         return np.sort(order[start:stop].reshape(rows, -1), axis=1).reshape(-1)
 
     def _take(self, index, leading=None):
-        def take(array):
-            part = array[index]
+        def take(array, what):
+            rows = self._mapped.get(id(array)) if self._mapped else None
+            if rows is None:
+                part = array[index]
+            else:
+                part = rows.take(index)
+                if self._check_batches:
+                    if isinstance(index, slice):
+                        check_finite(part, what, offset=index.start)
+                    else:
+                        check_finite(part, what, samples=index)
             return part if leading is None else part.reshape(leading + array.shape[1:])
-        return tuple(None if part is None else tree.map_structure(take, part)
-                     for part in (self.x, self.y, self.sample_weight))
+        return tuple(None if part is None else tree.map_structure(lambda a: take(a, what), part)
+                     for what, part in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)))
 
     def split(self, fraction):
         """(train, validation) adapters: the last `fraction` of the samples validates (as in Keras)."""
@@ -142,6 +242,7 @@ class ArrayData:
                          for p in (self.x, self.y, self.sample_weight))
         train = ArrayData(*part(slice(0, cut)), batch_size=self.batch_size, shuffle=self.shuffle, check=False)
         val = ArrayData(*part(slice(cut, None)), batch_size=self.batch_size, shuffle=False, check=False)
+        train._check_batches = val._check_batches = self._check_batches
         return train, val
 
 

@@ -1,5 +1,6 @@
 """`layered.function`: compile inputs -> outputs, with variable updates, on the active backend."""
 import backends
+from layered import distribution as distribution_lib
 from layered.graph import build, passes
 from layered.graph.core import Placeholder, Tensor, Variable
 from layered.graph.graph import Graph, leaves
@@ -43,22 +44,39 @@ class Function:
         self.backend = backends.get()
         graph = Graph(self.inputs + self.variables, all_outputs)
         self.graph = passes.optimize(graph, evaluate=self._evaluate)
-        self._executable = self.backend.compile(self.graph, donate)
         self._donate = donate
+        self._compile_for(distribution_lib.distribution())
+
+    def _compile_for(self, distribution):
+        """Compile for `distribution` (None: one device). Under a distribution the backend is
+        told which inputs are batch data and where each variable lies (a FunctionLayout)."""
+        self._distribution = distribution
+        self._layout = None if distribution is None else distribution.function_layout(self.inputs, self.variables)
+        self._layout_arg = {} if self._layout is None else {"layout": self._layout}
+        self._executable = self.backend.compile(self.graph, self._donate, **self._layout_arg)
         self._loop_executable = None
+        placed = self._layout.inputs[len(self.inputs):] if self._layout is not None else ()
+        self._placements = [p.layout for p in placed] or [None] * len(self.variables)
+
+    def _check_distribution(self):
+        if distribution_lib.distribution() is not self._distribution:  # set or left since the last call
+            self._compile_for(distribution_lib.distribution())
 
     def _evaluate(self, graph):
         return [self.backend.to_numpy(a) for a in self.backend.compile(graph)()]
 
     def __call__(self, *values):
+        self._check_distribution()
         return self._run(self._executable, values)
 
     def call_steps(self, *stacked_values):
         """Run the function once per leading slice of the inputs (K steps in one backend call,
         updates carried from step to step); returns the outputs stacked along a first axis."""
+        self._check_distribution()
         if self._loop_executable is None:
             per_step = tuple(range(len(self.inputs)))
-            self._loop_executable = self.backend.compile(self.graph, loop=(per_step, self._donate))
+            self._loop_executable = self.backend.compile(self.graph, loop=(per_step, self._donate),
+                                                         **self._layout_arg)
         return self._run(self._loop_executable, stacked_values)
 
     def _run(self, executable, values):
@@ -66,10 +84,10 @@ class Function:
             raise TypeError(f"this function takes {len(self.inputs)} inputs, got {len(values)}")
         arrays = [self.backend.asarray(v, p.dtype) for v, p in zip(values, self.inputs)]
         variables = []
-        for var in self.variables:
+        for var, layout in zip(self.variables, self._placements):
             # A value set on the host (an assign, a reset) moves to the device once and stays
             # there, instead of being sent again on every call.
-            value = self.backend.place(var.value)
+            value = self.backend.place(var.value) if layout is None else self.backend.place(var.value, layout)
             var.value = value
             variables.append(value)
         results = executable(*arrays, *variables)

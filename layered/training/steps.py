@@ -23,7 +23,9 @@ from layered.training.function import Function
 def _signature(part):
     if part is None:
         return None
-    if isinstance(part, np.ndarray):  # the common case, kept cheap: it runs once per batch
+    if isinstance(part, np.ndarray) or hasattr(part, "__array__") and not isinstance(part, (list, tuple, dict)):
+        # The common case, kept cheap (it runs once per batch); a batch already moved to a
+        # device by the prefetch thread has the signature of its host original.
         return part.shape[1:], part.dtype.str
     return repr(tree.map_structure(lambda a: (a.shape[1:], a.dtype.str), part))
 

@@ -7,12 +7,24 @@ callback or the caller asks for them.
 """
 import numpy as np
 
+import backends
+from layered import distribution as distribution_lib
 from layered import optimizers, tree
 from layered.callbacks import CallbackList, TerminateOnNaN
 from layered.training import data as data_module
+from layered.training.prefetch import Prefetcher
 from layered.training.compile_utils import CompiledLoss, CompiledMetrics, LossTracker
 from layered.training.logs import LazyLogs
 from layered.training.steps import StepBuilder
+
+
+PREFETCH_DEPTH = 1  # blocks prepared ahead of the running step: double buffering
+# Whether a background thread prepares the next blocks: True, False, or "auto": for
+# generators and iterables (the user's code makes each batch), memory-mapped arrays (rows
+# come from a file) and backends that move batches to an accelerator ahead of the step.
+# In-memory arrays on the host are gathered in the loop: that is a copy of one batch,
+# cheaper than the two thread wake-ups a hand-off costs.
+PREFETCH = "auto"
 
 
 def _resolve_verbose(verbose):
@@ -106,6 +118,34 @@ class Trainer:
     # ------------------------------------------------------------ batches and blocks
 
     def _blocks(self, data):
+        """(first step index, batches) for each backend call, prepared ahead of the step in a
+        background thread where that pays (rows read and checked, the device transfer started)."""
+        if not _prefetches(data):
+            yield from self._host_blocks(data)
+            return
+        with Prefetcher(self._host_blocks(data), self._prepare_block, depth=PREFETCH_DEPTH) as ahead:
+            yield from ahead
+
+    def _prepare_block(self, item):
+        """Runs in the prefetch thread: start moving a block's arrays to the device(s)."""
+        first, block = item
+        stacked, backend = isinstance(block, data_module.Stacked), backends.get()
+        if not getattr(backend, "moves_batches_ahead", False) or self._steps.class_weight or \
+                not (stacked or len(block) == 1):
+            return item  # class weights read the labels, and separate batches are stacked, on the host
+        dist, leading = distribution_lib.distribution(), 1 if stacked else 0
+
+        def move(array):
+            if not hasattr(array, "shape") or array.ndim <= leading:
+                return array
+            layout = None if dist is None else dist.get_data_layout(array.shape[leading:])
+            return backend.transfer(array, layout, leading)
+
+        parts = block.batch if stacked else block[0]
+        moved = tuple(None if part is None else tree.map_structure(move, part) for part in parts)
+        return first, (data_module.Stacked(moved, block.count) if stacked else [moved])
+
+    def _host_blocks(self, data):
         """(first step index, batches) for each backend call: up to `steps_per_execution`
         batches of one signature (a `Stacked` run of full array batches, or a list)."""
         size = getattr(self, "steps_per_execution", 1)
@@ -162,6 +202,7 @@ class Trainer:
         if validation_data is not None:
             val = self._validation_adapter(validation_data, validation_batch_size or batch_size, validation_steps)
         self._steps.class_weight = class_weight
+        _check_batch_sizes(train, val)
         if isinstance(train, data_module.ArrayData):
             self._steps.check_batch(next(train.batches()), whole=(train.x, train.y, train.sample_weight),
                                     training=True)
@@ -295,6 +336,22 @@ class Trainer:
         data = data_module.ArrayData(x, batch_size=_batch_length(x))
         outputs = self._predict_block([(next(data.batches())[0], None, None)])
         return tree.pack_like(self._steps.output_structure, outputs)
+
+
+def _prefetches(data):
+    if PREFETCH != "auto":
+        return bool(PREFETCH)
+    in_memory = isinstance(data, data_module.ArrayData) and not data.memory_mapped
+    return not in_memory or getattr(backends.get(), "moves_batches_ahead", False)
+
+
+def _check_batch_sizes(*adapters):
+    """Under a distribution, batch sizes that the devices cannot share evenly are an error
+    before the first step (array data; batches from a generator are checked as they come)."""
+    dist = distribution_lib.distribution()
+    for data in adapters:
+        if dist is not None and isinstance(data, data_module.ArrayData):
+            dist.check_data(data)
 
 
 def _batch_length(x):

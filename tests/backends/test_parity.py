@@ -46,6 +46,33 @@ CASES.update({
     "random_uniform": (lambda x: x * b.random_uniform(np.uint32([1, 2]), x.shape), [F(3, 4)]),
     "random_normal": (lambda x: x * b.random_normal(np.uint32([1, 2]), x.shape), [F(3, 4)]),
 })
+CONV = dict(strides=(2, 1), padding=((1, 1), (0, 2)), rhs_dilation=(1, 2), feature_group_count=2)
+POOL = dict(window=(3, 2), strides=(2, 2), padding=((1, 1), (0, 1)))
+CASES.update({
+    "conv": (lambda x, w: b.conv(x, w, **CONV), [F(2, 7, 6, 4), F(3, 2, 2, 6)]),
+    "conv_backprop_input": (lambda g, w: b.conv_backprop_input(g, w, (2, 7, 6, 4), **CONV),
+                            [F(2, 4, 6, 6), F(3, 2, 2, 6)]),
+    "conv_backprop_filter": (lambda x, g: b.conv_backprop_filter(x, g, (3, 2), **CONV),
+                             [F(2, 7, 6, 4), F(2, 4, 6, 6)]),
+    "max_pool": (lambda x: b.max_pool(x, **POOL), [F(2, 7, 6, 3)]),
+    "max_pool_backprop": (lambda x, g: b.max_pool_backprop(x, b.max_pool(x, **POOL), g, **POOL),
+                          [F(2, 7, 6, 3), F(2, 4, 3, 3)]),
+    "avg_pool": (lambda x: b.avg_pool(x, **POOL), [F(2, 7, 6, 3)]),
+    "avg_pool_backprop": (lambda g: b.avg_pool_backprop(g, (2, 7, 6, 3), **POOL), [F(2, 4, 3, 3)]),
+})
+
+
+
+def _scan_case(x, h0, w):
+    def step(h, x_t):
+        new = b.tanh(b.matmul(h, w) + x_t)
+        return new, new * b.logistic(x_t)
+    for reverse in (False, True):
+        h0, ys = layered.ops.scan(step, h0, x, reverse=reverse)
+    return ys + h0
+
+
+CASES["scan"] = (_scan_case, [F(4, 3, 5), F(3, 5), F(5, 5) * 0.5])
 
 
 def run(backend_name, build, arrays):

@@ -19,6 +19,10 @@ LAYER_STACKS = {
     "activation": lambda: [layers.Dense(3), layers.Activation("gelu")],
     "dropout": lambda: [layers.Dense(5), layers.Dropout(0.0), layers.Dense(3)],
     "flatten_reshape": lambda: [layers.Reshape((2, 3)), layers.Flatten(), layers.Dense(3)],
+    "conv2d_pool": lambda: [layers.Reshape((3, 2, 1)), layers.Conv2D(4, 2, padding="same", activation="relu"),
+                            layers.MaxPooling2D(2, padding="same"), layers.Flatten(), layers.Dense(3)],
+    "conv1d_transpose": lambda: [layers.Reshape((6, 1)), layers.Conv1D(2, 3), layers.Conv1DTranspose(2, 2, strides=2),
+                                 layers.AveragePooling1D(), layers.GlobalMaxPooling1D(), layers.Dense(3)],
 }
 LOSSES = {
     "mse": ("mse", TARGET, None), "mae": ("mae", TARGET, None),

@@ -241,3 +241,120 @@ def test_erf_float32_matches_exact():
     p = layered.placeholder(x.shape, "float32")
     result = layered.function([p], b.erf(p))(x)
     np.testing.assert_allclose(result, [math.erf(v) for v in x.astype(float)], atol=5e-7)
+
+
+# ---------------------------------------------------------------- convolution and pooling
+# name -> (input shape, filter shape, strides, padding pairs, dilation, groups)
+CONV_CASES = {
+    "2d": ((2, 5, 4, 3), (3, 2, 3, 2), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),
+    "2d_strided_padded": ((1, 6, 5, 2), (3, 3, 2, 3), (2, 1), ((1, 1), (0, 2)), (1, 1), 1),
+    "2d_dilated_unread_tail": ((1, 7, 6, 2), (2, 2, 2, 2), (1, 2), ((1, 0), (0, 0)), (2, 1), 1),
+    "2d_grouped": ((1, 5, 5, 4), (3, 3, 2, 4), (2, 2), ((1, 1), (1, 1)), (1, 1), 2),
+    "2d_depthwise": ((1, 4, 4, 3), (2, 2, 1, 6), (1, 1), ((0, 1), (0, 1)), (1, 1), 3),
+    "1d_causal": ((2, 7, 3), (3, 3, 2), (2,), ((2, 0),), (1,), 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONV_CASES))
+def test_conv_and_its_backprops(name):
+    """conv's VJP, and the VJPs of both backprops (which are conv's second derivatives)."""
+    x_shape, w_shape, strides, padding, dilation, groups = CONV_CASES[name]
+    attrs = dict(strides=strides, padding=padding, rhs_dilation=dilation, feature_group_count=groups)
+    rng = np.random.default_rng(5)
+    x, w = values(rng, x_shape), values(rng, w_shape)
+    check_vjp(lambda x, w: b.conv(x, w, **attrs), [x, w])
+    g = values(rng, layered.function([], b.conv(x, w, **attrs))().shape)
+    check_vjp(lambda g, w: b.conv_backprop_input(g, w, x_shape, **attrs), [g, w])
+    check_vjp(lambda x, g: b.conv_backprop_filter(x, g, w_shape[:-2], **attrs), [x, g])
+
+
+def test_conv_second_derivative():
+    # d/dw of sum(d loss/dx) for loss = sum(conv(x, w)^2): exercises conv_backprop_input's VJP in a chain.
+    x_shape, w_shape = (1, 4, 4, 2), (2, 2, 2, 2)
+    rng = np.random.default_rng(6)
+    xv, wv = values(rng, x_shape), values(rng, w_shape)
+
+    def first_grad(x, w):
+        [dx] = autodiff.grad(layered.ops.sum(b.square(b.conv(x, w))), [x])
+        return dx
+    check_vjp(first_grad, [xv, wv])
+
+
+def distinct(rng, shape):
+    """Values with no ties (max pooling's derivative jumps where two elements tie)."""
+    return (rng.permutation(int(np.prod(shape))).reshape(shape) * 0.37 + 0.1) * rng.choice([-1.0, 1.0])
+
+
+# name -> (input shape, window, strides, padding pairs)
+POOL_CASES = {
+    "2d": ((2, 4, 6, 2), (2, 2), (2, 2), ((0, 0), (0, 0))),
+    "2d_overlapping_padded": ((1, 5, 5, 2), (3, 3), (2, 2), ((1, 1), (1, 1))),
+    "2d_unread_tail": ((1, 5, 7, 1), (2, 3), (2, 2), ((0, 0), (0, 0))),
+    "1d_same": ((2, 7, 3), (2,), (1,), ((0, 1),)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POOL_CASES))
+def test_pooling_and_backprops(name):
+    shape, window, strides, padding = POOL_CASES[name]
+    attrs = dict(window=window, strides=strides, padding=padding)
+    rng = np.random.default_rng(7)
+    x = distinct(rng, shape)
+    check_vjp(lambda x: b.max_pool(x, **attrs), [x])
+    check_vjp(lambda x: b.avg_pool(x, **attrs), [x])
+    g = values(rng, layered.function([], b.max_pool(x, **attrs))().shape)
+    check_vjp(lambda g: b.max_pool_backprop(x, b.max_pool(x, **attrs), g, **attrs), [g])
+    check_vjp(lambda g: b.avg_pool_backprop(g, shape, **attrs), [g])
+
+
+def test_max_pool_gradient_goes_to_the_first_of_tied_elements():
+    x = layered.placeholder((1, 2, 4, 1), "float64")
+    [g] = autodiff.grad(layered.ops.sum(b.max_pool(x, (2, 2))), [x])
+    value = np.array([[1.0, 3.0, 2.0, 2.0], [3.0, 0.0, 2.0, 2.0]]).reshape(1, 2, 4, 1)
+    expected = np.array([[0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]).reshape(1, 2, 4, 1)
+    np.testing.assert_array_equal(layered.function([x], g)(value), expected)
+
+
+# ---------------------------------------------------------------- scan
+
+def lstm_like_scan(x, keep, h0, c0, w, u, reverse):
+    """Two carries, a mask sequence, captured weights (leaves) and a captured intermediate."""
+    scaled = w * 0.5  # made outside the body: the body reads it through a placeholder
+
+    def step(carry, inputs):
+        (h, c), (x_t, keep_t) = carry, inputs
+        z = b.matmul(x_t, scaled) + b.matmul(h, u)
+        new_c = c * b.logistic(z) + b.tanh(z) * b.logistic(-z)
+        new_h = b.tanh(new_c) * b.logistic(z + 1.0)
+        keep_t = b.reshape(keep_t, (-1, 1))
+        new_h, new_c = b.where(keep_t, new_h, h), b.where(keep_t, new_c, c)
+        return (new_h, new_c), {"h": new_h, "sum": b.reduce_sum(new_c * c, 1)}
+
+    (h, c), ys = layered.ops.scan(step, (h0, c0), (x, keep), reverse=reverse)
+    return b.reduce_sum(ys["h"], 0) * 0.7 + h * c + b.reshape(b.reduce_sum(ys["sum"], 0), (-1, 1))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan(reverse):
+    rng = np.random.default_rng(8)
+    keep = np.array([[1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]], bool)
+    arrays = [values(rng, (4, 3, 2)), keep, values(rng, (3, 2)), values(rng, (3, 2)),
+              values(rng, (2, 2)) * 0.5, values(rng, (2, 2)) * 0.5]
+    check_vjp(lambda x, k, h, c, w, u: lstm_like_scan(x, k, h, c, w, u, reverse), arrays)
+
+
+def test_scan_without_sequences_and_gradients_of_gradients():
+    rng = np.random.default_rng(9)
+
+    def power_loop(a, w):  # a carry updated `length` times, no sequence
+        final, _ = layered.ops.scan(lambda c, _: (b.sin(b.matmul(c, w)) + c, None), a, length=3)
+        return final
+
+    check_vjp(power_loop, [values(rng, (2, 3)), values(rng, (3, 3)) * 0.5])
+
+    def first_grad(x, w):  # the VJP of a scan is a scan: differentiate it again
+        h, _ = layered.ops.scan(lambda h, x_t: (b.tanh(b.matmul(h, w) + x_t), None), b.zeros_like(x[0]), x)
+        [dw] = autodiff.grad(layered.ops.sum(h * h), [w])
+        return dw
+
+    check_vjp(first_grad, [values(rng, (4, 2, 3)), values(rng, (3, 3)) * 0.5])

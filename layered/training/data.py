@@ -173,8 +173,11 @@ class ArrayData:
         self.steps = min(steps, batches) if steps else batches
 
     def batches(self):
-        for _, batch in self.blocks(1):
-            yield batch[0]
+        for _, block in self.blocks(1):
+            batch = block.pop()
+            del block
+            yield batch
+            del batch  # released before the next gather
 
     @property
     def memory_mapped(self):

@@ -153,6 +153,15 @@ class Trainer:
             yield from data.blocks(size)  # whole runs gathered and moved at once
             return
         batches = data.batches()
+        if size == 1:  # no look-ahead: only the batch in use is alive while the next is gathered
+            step = 0  # counted by hand: enumerate's reused result tuple would keep the last batch alive
+            for batch in batches:
+                block = [batch]
+                del batch
+                yield step, block
+                del block
+                step += 1
+            return
         block, first, signature = [], 0, None
         for step, batch in enumerate(batches):
             batch_signature = self._steps.signature(batch)
@@ -223,8 +232,10 @@ class Trainer:
             for first, block in self._blocks(train):
                 callbacks.on_train_batch_begin(first)
                 self._train_block(block, guard)
-                ran += len(block)
-                callbacks.on_train_batch_end(first + len(block) - 1, self._lazy_logs())
+                count = len(block)
+                del block  # not alive while the next batch is gathered: peak memory holds one batch
+                ran += count
+                callbacks.on_train_batch_end(first + count - 1, self._lazy_logs())
                 if self.stop_training:
                     break
             if ran == 0:
@@ -270,8 +281,10 @@ class Trainer:
         for first, block in self._blocks(data):
             callbacks.on_test_batch_begin(first)
             self._test_block(block)
-            ran += len(block)
-            callbacks.on_test_batch_end(first + len(block) - 1, self._lazy_logs())
+            count = len(block)
+            del block
+            ran += count
+            callbacks.on_test_batch_end(first + count - 1, self._lazy_logs())
         if ran == 0:
             raise ValueError("evaluate got no batches: the data is empty or the generator is exhausted")
         logs = self.get_metrics_result()

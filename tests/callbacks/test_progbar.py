@@ -24,7 +24,7 @@ def test_one_line_per_epoch_without_a_terminal(verbose, capsys):
     out = capsys.readouterr().out
     assert "\r" not in out
     first, second = lines(out)
-    assert re.fullmatch(r"Epoch 1/2 - 4 steps - \d+\.\d\ds - \d+us/step - loss: 0\.1235 - accuracy: 0\.9531"
+    assert re.fullmatch(r"Epoch 1/2 - 4 steps - \d+\.\d\ds - \d+(\.\d\d)?(us|ms|s)/step - loss: 0\.1235 - accuracy: 0\.9531"
                         r" - val_loss: 0\.2000 - val_accuracy: 0\.9100", first)
     assert second.startswith("Epoch 2/2 - 4 steps - ")
     assert second.endswith("loss: 1.2340e-04 - accuracy: 0.9700 - val_loss: 0.1500 - val_accuracy: 0.9300")

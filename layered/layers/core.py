@@ -160,9 +160,10 @@ class Lambda(Layer):
         mask: None (the output has no mask), a function `(inputs, mask) -> mask`, or a fixed mask.
         arguments: extra keyword arguments for `function`.
 
-    Saving: a Lambda's function is Python code, which a saved config cannot hold without
-    unpickling; `get_config` records only its name, and `from_config` needs the function
-    itself in place of that name (pass it in the config).
+    Saving: layered never stores code (Keras 3 stores bytecode and unpickles it). The config
+    names each function (see `layered.saving.functions`): a registered function loads
+    anywhere; a module-level one is imported only with `load_model(path, safe_mode=False)`;
+    a lambda or local function must be passed back in `custom_objects`.
 
     Example:
         layer = layered.layers.Lambda(lambda x: layered.ops.square(x))
@@ -197,18 +198,39 @@ class Lambda(Layer):
         batch = input_shape[0][0] if isinstance(input_shape, list) else input_shape[0]
         return (batch,) + tuple(self.output_shape_arg)
 
+    def _functions(self):
+        """{config key: function} for the arguments that are Python functions."""
+        candidates = {"function": self.function, "output_shape": self.output_shape_arg, "mask": self.mask}
+        return {key: value for key, value in candidates.items() if callable(value)}
+
+    def warn_if_unloadable(self):
+        """Warn (when saving) about functions that a loader will have to pass in custom_objects."""
+        from layered.saving.functions import warn_if_unloadable
+        for key, function in self._functions().items():
+            warn_if_unloadable(function, self.name, key)
+
     def get_config(self):
-        function = self.function
-        name = f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', repr(function))}"
-        return {**super().get_config(), "function": name, "output_shape": self.output_shape_arg,
-                "arguments": self.arguments}
+        from layered.saving.functions import function_reference
+        if self.mask is not None and not callable(self.mask) and not isinstance(self.mask, (bool, list)):
+            raise ValueError(f"Lambda layer '{self.name}': a fixed mask tensor cannot be saved; give `mask` as a "
+                             "function (inputs, mask) -> mask")
+        config = {**super().get_config(), "function": None, "output_shape": self.output_shape_arg,
+                  "mask": self.mask, "arguments": self.arguments}
+        config.update({key: function_reference(function) for key, function in self._functions().items()})
+        return config
 
     @classmethod
-    def from_config(cls, config):
-        if not callable(config.get("function")):
-            raise ValueError(f"Lambda layer '{config.get('name')}': a saved Lambda keeps only the name of its "
-                             f"function ({config.get('function')!r}), not its code; put the function itself in "
-                             "config['function'] to rebuild it, or use a Layer subclass to make it savable")
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """Rebuild from `get_config()`; the named functions are found as `layered.saving.functions` says.
+
+        A string under "function", "output_shape" or "mask" is a function reference; entries
+        that are already callables are used as they are (the caller's own code).
+        """
+        from layered.saving.functions import resolve_function
+        config = dict(config)
+        for key in ("function", "output_shape", "mask"):
+            if isinstance(config.get(key), str):
+                config[key] = resolve_function(config[key], config.get("name"), key, custom_objects, safe_mode)
         return cls(**config)
 
 

@@ -78,6 +78,14 @@ def _load_npz(data, what):
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuild a model saved with `model.save`, on the active backend.
 
+    Args:
+        filepath: a `.layered` file.
+        custom_objects: {name: class or function} for custom layers, losses, metrics and
+            `Lambda` functions that are not registered.
+        compile: compile the model with the saved compile arguments and optimizer state.
+        safe_mode: refuse (the default) a `Lambda` whose function would have to be imported
+            by the name the file gives; pass False only for files you trust.
+
     Example:
         model = layered.models.load_model("digits.layered")
     """

@@ -2,7 +2,8 @@
 
 A class is found by name among layered's own layers and models, the classes registered
 with `register_serializable`, and the `custom_objects` a caller passes; an unknown name
-is refused (nothing is ever imported or unpickled from a file). A functional model's
+is refused (nothing is ever unpickled from a file, and nothing is imported by a name a file
+gives unless safe mode is off: see `layered.saving.functions`). A functional model's
 config lists its layers and, in order, each layer call with its arguments, where every
 tensor is a reference `[layer name, call index, output index]`.
 """
@@ -13,12 +14,21 @@ from layered.graph.core import Tensor
 
 _REGISTERED = {}
 _SAFE_MODE = [True]
+_CUSTOM_OBJECTS = [{}]  # the custom_objects of the load in progress, for Lambda functions
 
 
 @contextlib.contextmanager
 def safe_mode_scope(safe_mode=True):
-    """While loading: with safe_mode (the default) configs that would run stored code (a
-    Lambda's function) are refused."""
+    """While loading: with safe_mode (the default) a config that names code to import and run
+    (a Lambda's module-level function) is refused; `safe_mode_scope(False)` allows it.
+
+    `load_model(path, safe_mode=False)` uses this scope; wrap `model_from_json` or
+    `from_config` in it yourself.
+
+    Example:
+        with layered.saving.safe_mode_scope(False):
+            model = layered.models.model_from_json(trusted_json)
+    """
     previous = _SAFE_MODE[0]
     _SAFE_MODE[0] = bool(safe_mode)
     try:
@@ -28,7 +38,22 @@ def safe_mode_scope(safe_mode=True):
 
 
 def in_safe_mode():
+    """Whether loading refuses configs that name code to run (True unless in `safe_mode_scope(False)`)."""
     return _SAFE_MODE[0]
+
+
+@contextlib.contextmanager
+def custom_objects_scope(custom_objects=None):
+    """While loading: `custom_objects` are also seen by `from_config` calls deep in the config."""
+    _CUSTOM_OBJECTS.append({**_CUSTOM_OBJECTS[-1], **(custom_objects or {})})
+    try:
+        yield
+    finally:
+        _CUSTOM_OBJECTS.pop()
+
+
+def current_custom_objects():
+    return _CUSTOM_OBJECTS[-1]
 
 
 def register_serializable(package="Custom", name=None):
@@ -73,11 +98,14 @@ def resolve_class(class_name, custom_objects=None):
 # ------------------------------------------------------------ layers
 
 def serialize_layer(layer):
+    from layered.layers.core import Lambda
     from layered.models.sequential import Sequential
     if isinstance(layer, Sequential):
         return {"class_name": "Sequential", "config": sequential_config(layer)}
     if getattr(layer, "_functional", None) is not None and type(layer).__name__ == "Model":
         return {"class_name": "Functional", "config": functional_config(layer)}
+    if isinstance(layer, Lambda):
+        layer.warn_if_unloadable()
     data = {"class_name": registered_name(type(layer)), "config": layer.get_config()}
     shape = getattr(layer, "_build_shape", None)
     if shape is not None:
@@ -86,6 +114,11 @@ def serialize_layer(layer):
 
 
 def deserialize_layer(data, custom_objects=None):
+    with custom_objects_scope(custom_objects):
+        return _deserialize_layer(data, custom_objects)
+
+
+def _deserialize_layer(data, custom_objects):
     cls = resolve_class(data["class_name"], custom_objects)
     config = data.get("config", {})
     if data["class_name"] == "Sequential":

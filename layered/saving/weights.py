@@ -210,12 +210,17 @@ def optimizer_arrays(optimizer, variables):
 def assign_optimizer_arrays(optimizer, variables, arrays, source="the arrays given"):
     """Check `arrays` (as `optimizer_arrays` makes them) against the optimizer, then assign.
 
-    An optimizer that has not run yet gets its slots first (`optimizer.build(variables)`).
+    An optimizer that has not run yet gets its slots first (`optimizer.build(variables)`),
+    unless the state itself comes from an optimizer that never ran (iteration 0, no slots).
     Raises `ValueError` naming every missing, unexpected or misshapen entry; nothing is
     assigned then.
     """
     variables = list(variables)
-    if variables:
+    if _never_ran(arrays) and not optimizer.built:
+        # Saved before its first step (compiled, never trained): the file has no slots, and
+        # the slots the first step creates are exactly the fresh ones. Stay unbuilt, as it was.
+        variables = []
+    elif variables:
         optimizer.build(variables)  # idempotent: creates only slots that do not exist yet
     targets = {_optimizer_key_id(key): (key, target)
                for key, target in _optimizer_targets(optimizer, variables).items()}
@@ -237,6 +242,12 @@ def assign_optimizer_arrays(optimizer, variables, arrays, source="the arrays giv
                          + "\n  ".join(problems))
     for k, (_, target) in targets.items():
         target.assign(saved[k][1])
+
+
+def _never_ran(arrays):
+    """A state saved by an optimizer that never stepped: iteration 0, no slots, no own variables."""
+    return (int(np.asarray(arrays.get("iterations", 0))) == 0
+            and not any(key.startswith(("slot:", "own:")) for key in arrays))
 
 
 def save_optimizer_state(optimizer, filepath, variables, overwrite=True):

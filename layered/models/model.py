@@ -142,6 +142,18 @@ class Model(Trainer, Layer):
         from layered.saving.model_file import save_model
         save_model(self, filepath, overwrite=overwrite)
 
+    def export(self, filepath, format="onnx", verbose=True, input_signature=None, **kwargs):
+        """Write the inference graph (training=False) for serving: "onnx" or "stablehlo".
+
+        See `layered.export.export_model` for the arguments.
+
+        Example:
+            model.export("digits.onnx")
+            model.export("digits.stablehlo", format="stablehlo")  # on LAYERED_BACKEND=jax
+        """
+        from layered.export import export_model  # export sits above models
+        export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs)
+
     def get_config(self):
         if self._functional is not None:
             from layered.saving.serialization import functional_config

@@ -31,6 +31,12 @@ def _pad(x, low, high, interior):
     return lax.pad(x, jnp.zeros((), x.dtype), list(zip(low, high, interior)))
 
 
+def _take(x, indices, axis):
+    # Negative indices count from the end, as NumPy's take (the NumPy kernel) does.
+    indices = jnp.where(indices < 0, indices + x.shape[axis], indices)
+    return jnp.take(x, indices, axis=axis, mode="clip")
+
+
 def _scatter_add(operand, indices, updates, axis):
     index = (slice(None),) * axis + (indices,)
     return operand.at[index].add(updates)
@@ -75,7 +81,7 @@ LOWERINGS = {
     "reshape": _reshape, "transpose": lambda x, perm: jnp.transpose(x, perm),
     "broadcast_to": _broadcast_to, "slice": _slice,
     "concatenate": lambda *xs, axis: jnp.concatenate(xs, axis=axis), "pad": _pad,
-    "take": lambda x, indices, axis: jnp.take(x, indices, axis=axis, mode="clip"),
+    "take": _take,
     "scatter_add": _scatter_add,
     "one_hot": lambda indices, depth, dtype: jax.nn.one_hot(indices, depth, dtype=dtype),
     "matmul": jnp.matmul, "cast": lambda x, dtype: x.astype(dtype), "stop_gradient": lax.stop_gradient,

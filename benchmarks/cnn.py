@@ -28,10 +28,10 @@ import time
 import numpy as np
 
 import layered
+from baselines import BETA_1, BETA_2, EPSILON, LR, jax_adam_state, jax_adam_step, numpy_adam, softmax_cross_entropy
 from layered import layers
 
 BATCH = 64
-LR, BETA_1, BETA_2, EPSILON = 1e-3, 0.9, 0.999, 1e-7
 
 
 def build_model():
@@ -118,13 +118,7 @@ class HandNumpy:
         flat = q2.reshape(n, -1)
         probs = flat @ W3
         probs += b3
-        probs -= probs.max(axis=1, keepdims=True)
-        np.exp(probs, out=probs)
-        probs /= probs.sum(axis=1, keepdims=True)
-        rows = np.arange(n)
-        loss = -np.log(probs[rows, labels]).mean()
-        probs[rows, labels] -= 1.0
-        probs /= n
+        loss = softmax_cross_entropy(probs, labels)  # probs now holds d loss / d logits
         dW3, db3 = flat.T @ probs, probs.sum(0)
         dq2 = (probs @ W3.T).reshape(q2.shape)
         da2 = self._unpool("da2", a2.shape, c2, q2, dq2)
@@ -137,19 +131,7 @@ class HandNumpy:
         dz1 = da1.reshape(-1, 32)
         dW1, db1 = (p1.T @ dz1).reshape(W1.shape), dz1.sum(0)
         self.t += 1
-        alpha = LR * np.sqrt(1 - BETA_2 ** self.t) / (1 - BETA_1 ** self.t)
-        for p, g, m, v, s in zip(self.params, (dW1, db1, dW2, db2, dW3, db3), self.m, self.v, self.scratch):
-            m *= BETA_1
-            m += (1 - BETA_1) * g
-            np.square(g, out=g)
-            v *= BETA_2
-            g *= 1 - BETA_2
-            v += g
-            np.sqrt(v, out=s)
-            s += EPSILON
-            np.divide(m, s, out=s)
-            s *= alpha
-            p -= s
+        numpy_adam(self.params, [dW1, db1, dW2, db2, dW3, db3], self.m, self.v, self.scratch, self.t)
         return loss
 
     def epoch(self, x, y):
@@ -179,19 +161,8 @@ def hand_jax(weights):
         logits = forward(params, x)
         return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], axis=1))
 
-    def adam_step(state, x, labels):
-        params, m, v, t = state
-        loss, grads = jax.value_and_grad(loss_fn)(params, x, labels)
-        t = t + 1
-        alpha = LR * jnp.sqrt(1 - BETA_2 ** t) / (1 - BETA_1 ** t)
-        m = [BETA_1 * a + (1 - BETA_1) * g for a, g in zip(m, grads)]
-        v = [BETA_2 * a + (1 - BETA_2) * g * g for a, g in zip(v, grads)]
-        params = [p - alpha * a / (jnp.sqrt(b) + EPSILON) for p, a, b in zip(params, m, v)]
-        return (params, m, v, t), loss
-
-    step = jax.jit(adam_step, donate_argnums=0)
-    state = [([jnp.asarray(w) for w in weights], [jnp.zeros_like(w) for w in weights],
-              [jnp.zeros_like(w) for w in weights], jnp.zeros((), jnp.float32))]
+    step = jax.jit(jax_adam_step(loss_fn), donate_argnums=0)
+    state = [jax_adam_state(weights)]
 
     def epoch(x, y):
         for start in range(0, len(x), BATCH):

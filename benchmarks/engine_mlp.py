@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 import layered
+from baselines import mlp_gradients
 from layered import ops
 
 SIZES = (784, 256, 256, 10)
@@ -48,32 +49,8 @@ class HandWritten:
         self.params = [w.copy() for w in weights]
 
     def __call__(self, x, labels):
-        W1, b1, W2, b2, W3, b3 = self.params
-        n = x.shape[0]
-        h1 = x @ W1
-        h1 += b1
-        np.maximum(h1, 0, out=h1)
-        h2 = h1 @ W2
-        h2 += b2
-        np.maximum(h2, 0, out=h2)
-        logits = h2 @ W3
-        logits += b3
-        logits -= logits.max(axis=1, keepdims=True)
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        probs = logits
-        loss = -np.log(probs[np.arange(n), labels]).mean()
-        probs[np.arange(n), labels] -= 1.0
-        probs /= n
-        d3 = probs
-        gW3, gb3 = h2.T @ d3, d3.sum(0)
-        d2 = d3 @ W3.T
-        d2 *= h2 > 0
-        gW2, gb2 = h1.T @ d2, d2.sum(0)
-        d1 = d2 @ W2.T
-        d1 *= h1 > 0
-        gW1, gb1 = x.T @ d1, d1.sum(0)
-        for p, g in zip(self.params, (gW1, gb1, gW2, gb2, gW3, gb3)):
+        loss, grads = mlp_gradients(self.params, x, labels)
+        for p, g in zip(self.params, grads):
             g *= LR
             p -= g
         return loss

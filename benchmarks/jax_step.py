@@ -21,10 +21,10 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import layered  # noqa: E402
+from baselines import BETA_1, BETA_2, EPSILON, LR, jax_adam_state, jax_adam_step  # noqa: E402
 from layered import layers  # noqa: E402
 
 SIZES = (784, 256, 256, 10)
-LR, BETA_1, BETA_2, EPSILON = 1e-3, 0.9, 0.999, 1e-7
 
 
 def build_model(steps_per_execution):
@@ -45,22 +45,12 @@ def loss_fn(params, x, labels):
     return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], axis=1))
 
 
-def adam_step(state, x, labels):
-    params, m, v, t = state
-    loss, grads = jax.value_and_grad(loss_fn)(params, x, labels)
-    t = t + 1
-    alpha = LR * jnp.sqrt(1 - BETA_2 ** t) / (1 - BETA_1 ** t)
-    m = [BETA_1 * a + (1 - BETA_1) * g for a, g in zip(m, grads)]
-    v = [BETA_2 * a + (1 - BETA_2) * g * g for a, g in zip(v, grads)]
-    params = [p - alpha * a / (jnp.sqrt(b) + EPSILON) for p, a, b in zip(params, m, v)]
-    return (params, m, v, t), loss
+adam_step = jax_adam_step(loss_fn)
 
 
 class HandWritten:
     def __init__(self, weights, steps_per_call):
-        zeros = [jnp.zeros_like(w) for w in weights]
-        self.state = ([jnp.asarray(w) for w in weights], zeros, [jnp.zeros_like(w) for w in weights],
-                      jnp.zeros((), jnp.float32))
+        self.state = jax_adam_state(weights)
         self.k = steps_per_call
         self.one = jax.jit(adam_step, donate_argnums=0)
         self.many = jax.jit(lambda state, xs, ys: jax.lax.scan(lambda s, b: adam_step(s, *b), state, (xs, ys)),

@@ -15,15 +15,14 @@ Run: python benchmarks/lstm.py [--backends numpy jax] [--steps 8] [--rounds 5]
 """
 import argparse
 import os
-import time
 
 import numpy as np
 
 import layered
+from baselines import BETA_1, BETA_2, EPSILON, LR, alternate, jax_adam_state, jax_adam_step
 from layered import layers
 
 STEPS, FEATURES, UNITS, BATCH = 50, 32, 128, 64
-LR, BETA_1, BETA_2, EPSILON = 1e-3, 0.9, 0.999, 1e-7
 
 
 def build_model():
@@ -135,20 +134,9 @@ class HandJax:
             (h, _), _ = jax.lax.scan(cell, (zeros, zeros), projected)
             return jnp.mean((h @ dense + dense_bias - y) ** 2)
 
-        def step(state, x, y):
-            params, m, v, t = state
-            loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
-            t = t + 1
-            alpha = LR * jnp.sqrt(1 - BETA_2 ** t) / (1 - BETA_1 ** t)
-            m = [BETA_1 * a + (1 - BETA_1) * g for a, g in zip(m, grads)]
-            v = [BETA_2 * a + (1 - BETA_2) * g * g for a, g in zip(v, grads)]
-            params = [p - alpha * a / (jnp.sqrt(b) + EPSILON) for p, a, b in zip(params, m, v)]
-            return (params, m, v, t), loss
-
         self.jax = jax
-        self.state = ([jnp.asarray(w) for w in weights], [jnp.zeros_like(w) for w in weights],
-                      [jnp.zeros_like(w) for w in weights], jnp.float32(0))
-        self._step = jax.jit(step, donate_argnums=0)
+        self.state = jax_adam_state(weights)
+        self._step = jax.jit(jax_adam_step(loss_fn), donate_argnums=0)
 
     def step(self, x, y):
         self.state, loss = self._step(self.state, x, y)
@@ -179,15 +167,10 @@ def compare(backend, steps, rounds):
     for p, q in zip(model.get_weights(), hand.params):
         np.testing.assert_allclose(p, q, rtol=1e-3, atol=1e-5)
 
-    model_times, hand_times = [], []
-    for _ in range(rounds + 1):  # the first round warms up both (compilation, the last batch's plan)
-        start = time.perf_counter()
-        model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
-        model_times.append((time.perf_counter() - start) / steps)
-        start = time.perf_counter()
-        hand.epoch(x, y, BATCH)
-        hand_times.append((time.perf_counter() - start) / steps)
-    f, h = np.median(model_times[1:]) * 1e3, np.median(hand_times[1:]) * 1e3
+    # One warm-up round for both (compilation, the last batch's plan).
+    times = alternate({"layered": lambda: model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0),
+                       "hand": lambda: hand.epoch(x, y, BATCH)}, steps, rounds, warmup=1)
+    f, h = times["layered"], times["hand"]
     baseline = "NumPy BPTT" if backend == "numpy" else "lax.scan + value_and_grad"
     print(f"backend {backend}: LSTM({UNITS}), {STEPS} steps x {FEATURES} features, batch {BATCH}, "
           f"{steps} batches/epoch, median of {rounds} epochs")

@@ -9,15 +9,14 @@ Target: ratio <= 1.2.
 Run: python benchmarks/mlp.py [--batch 128] [--steps 40] [--rounds 7]
 """
 import argparse
-import time
 
 import numpy as np
 
 import layered
+from baselines import BETA_1, BETA_2, EPSILON, LR, alternate, mlp_gradients, numpy_adam
 from layered import layers
 
 SIZES = (784, 256, 256, 10)
-LR, BETA_1, BETA_2, EPSILON = 1e-3, 0.9, 0.999, 1e-7
 
 
 def build_model():
@@ -39,42 +38,9 @@ class HandWritten:
         self.t = 0
 
     def step(self, x, labels):
-        W1, b1, W2, b2, W3, b3 = self.params
-        n = x.shape[0]
-        h1 = x @ W1
-        h1 += b1
-        np.maximum(h1, 0, out=h1)
-        h2 = h1 @ W2
-        h2 += b2
-        np.maximum(h2, 0, out=h2)
-        probs = h2 @ W3
-        probs += b3
-        probs -= probs.max(axis=1, keepdims=True)
-        np.exp(probs, out=probs)
-        probs /= probs.sum(axis=1, keepdims=True)
-        rows = np.arange(n)
-        loss = -np.log(probs[rows, labels]).mean()
-        probs[rows, labels] -= 1.0
-        probs /= n
-        d2 = probs @ W3.T
-        d2 *= h2 > 0
-        d1 = d2 @ W2.T
-        d1 *= h1 > 0
-        grads = (x.T @ d1, d1.sum(0), h1.T @ d2, d2.sum(0), h2.T @ probs, probs.sum(0))
+        loss, grads = mlp_gradients(self.params, x, labels)
         self.t += 1
-        alpha = LR * np.sqrt(1 - BETA_2 ** self.t) / (1 - BETA_1 ** self.t)
-        for p, g, m, v, s in zip(self.params, grads, self.m, self.v, self.scratch):
-            m *= BETA_1
-            m += (1 - BETA_1) * g
-            np.square(g, out=g)
-            v *= BETA_2
-            g *= 1 - BETA_2
-            v += g
-            np.sqrt(v, out=s)
-            s += EPSILON
-            np.divide(m, s, out=s)
-            s *= alpha
-            p -= s
+        numpy_adam(self.params, grads, self.m, self.v, self.scratch, self.t)
         return loss
 
     def epoch(self, x, y, batch_size, rng):
@@ -105,15 +71,9 @@ def main():
     for p, q in zip(model.get_weights(), hand.params):
         np.testing.assert_allclose(p, q, rtol=1e-3, atol=1e-5)
 
-    model_times, hand_times = [], []
-    for _ in range(args.rounds):
-        start = time.perf_counter()
-        model.fit(x, y, batch_size=args.batch, epochs=1, verbose=0)
-        model_times.append((time.perf_counter() - start) / args.steps)
-        start = time.perf_counter()
-        hand.epoch(x, y, args.batch, rng)
-        hand_times.append((time.perf_counter() - start) / args.steps)
-    f, h = np.median(model_times) * 1e3, np.median(hand_times) * 1e3
+    times = alternate({"layered": lambda: model.fit(x, y, batch_size=args.batch, epochs=1, verbose=0),
+                       "hand": lambda: hand.epoch(x, y, args.batch, rng)}, args.steps, args.rounds)
+    f, h = times["layered"], times["hand"]
     print(f"backend {layered.config.backend()}, batch {args.batch}, {args.steps} steps/epoch, "
           f"median of {args.rounds} epochs")
     print(f"layered fit   : {f:.3f} ms/step")

@@ -25,6 +25,7 @@ from layered.layers.pooling import GlobalAveragePooling3D as GlobalAveragePoolin
 from layered.layers.pooling import GlobalMaxPooling1D as GlobalMaxPooling1D
 from layered.layers.pooling import GlobalMaxPooling2D as GlobalMaxPooling2D
 from layered.layers.pooling import GlobalMaxPooling3D as GlobalMaxPooling3D
+from layered.layers.preprocessing import Normalization as Normalization, Rescaling as Rescaling
 from layered.layers.recurrent import GRU as GRU, LSTM as LSTM, RNN as RNN, SimpleRNN as SimpleRNN
 from layered.layers.recurrent_cells import GRUCell as GRUCell, LSTMCell as LSTMCell, SimpleRNNCell as SimpleRNNCell
 from layered.layers.regularization import Dropout as Dropout

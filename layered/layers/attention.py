@@ -4,9 +4,10 @@ import math
 import numpy as np
 
 from layered import constraints, initializers, ops, regularizers
+from layered.graph import build
 from layered.graph.core import ShapeError, Tensor
 from layered.layers.regularization import Dropout
-from layered.models.layer import Layer
+from layered.models.layer import Layer, check_mask, insert_axis
 
 # What a masked score becomes before the softmax: far below any real score, but finite, so
 # a row with every key masked still gets (uniform) weights instead of NaN, as in Keras.
@@ -20,22 +21,20 @@ def _mask_scores(scores, mask):
     return scores - ops.cast(ops.logical_not(mask), scores.dtype) * _MASKED
 
 
-def _causal_mask(layer, query_length, key_length):
-    """(1, T, S) with True where query step t may attend to key step s (s <= t)."""
-    if query_length is None or key_length is None:
-        raise ShapeError(f"Layer '{layer.name}' ({type(layer).__name__}): use_causal_mask needs known sequence "
-                         f"lengths, got query length {query_length} and key length {key_length}")
-    return ops.convert_to_tensor(np.tril(np.ones((1, query_length, key_length), dtype=bool)))
+def _causal_mask(query, key):
+    """(1 or batch, T, S), True where query step t may attend to key step s (s <= t)."""
+    if query.shape[1] is not None and key.shape[1] is not None:
+        return ops.convert_to_tensor(np.tril(np.ones((1, query.shape[1], key.shape[1]), dtype=bool)))
+    # Lengths known only when the graph runs: compare the step positions, counted by a scan.
+    return ops.less_equal(ops.transpose(_positions(key), (0, 2, 1)), _positions(query))
 
 
-def _check_mask(layer, what, mask, expected):
-    """A mask must broadcast to `expected` (None: any size); otherwise a clear error."""
-    shape = mask.shape
-    fits = len(shape) <= len(expected) and all(
-        m in (1, None) or e is None or m == e for m, e in zip(shape[::-1], expected[::-1]))
-    if not fits:
-        raise ShapeError(f"Layer '{layer.name}' ({type(layer).__name__}): {what} has shape {shape}, which does not "
-                         f"fit the expected shape {expected}")
+def _positions(x):
+    """(batch, steps, 1): 0, 1, 2, ... along the steps of a (batch, steps, features) tensor."""
+    steps = ops.transpose(ops.stop_gradient(build.slice(x, (0, 0, 0), (None, None, 1))), (1, 0, 2))
+    start = ops.zeros_like(ops.sum(steps, axis=0))  # (batch, 1)
+    _, positions = ops.scan(lambda count, _: (count + 1.0, count), start, steps)
+    return ops.transpose(positions, (1, 0, 2))
 
 
 def _as_mask(mask):
@@ -61,7 +60,9 @@ class MultiHeadAttention(Layer):
 
     Masks: the Keras masks of query, value and key (e.g. from `Embedding(mask_zero=True)`),
     `attention_mask` (batch, T, S) and `use_causal_mask=True` combine with a logical and;
-    the output carries the query's mask.
+    the output carries the query's mask. A query step with every key masked gets uniform
+    weights, or (as Keras's unfused path) zero weights when `dropout > 0` or the scores are
+    returned.
 
     Example:
         mha = layered.layers.MultiHeadAttention(num_heads=4, key_dim=16)
@@ -125,6 +126,7 @@ class MultiHeadAttention(Layer):
                                     ("value", value_shape[-1], self.value_dim)):
             self._projection(prefix, (width, heads, size), (heads, size))
         self._projection("attention_output", (heads, self.value_dim) + out, out)
+        self.attention_axes = (1,)  # the sequence axis, which Keras records once built
         self.built = True
 
     def _projection(self, prefix, kernel_shape, bias_shape):
@@ -139,7 +141,7 @@ class MultiHeadAttention(Layer):
     def _heads(self, x, prefix):
         """(batch, steps, width) -> (batch, heads, steps, size): one broadcast matmul per head."""
         kernel, bias = getattr(self, f"_{prefix}_weights")
-        x = ops.matmul(ops.expand_dims(x, 1), ops.transpose(kernel, (1, 0, 2)))
+        x = ops.matmul(insert_axis(x, 1), ops.transpose(kernel, (1, 0, 2)))
         return x if bias is None else x + ops.expand_dims(bias, 1)
 
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
@@ -158,9 +160,16 @@ class MultiHeadAttention(Layer):
         q = self._heads(query, "query") * (1.0 / math.sqrt(self.key_dim))
         k, v = self._heads(key, "key"), self._heads(value, "value")
         scores = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))  # (batch, heads, T, S)
+        weights = scores
         if mask is not None:
-            mask = ops.expand_dims(mask, 1)  # one mask for every head
-        weights = ops.softmax(_mask_scores(scores, mask), axis=-1)
+            # Replaced, not shifted, as Keras does: no gradient reaches a masked score (a padded
+            # query, with every key masked, still gets uniform weights in the softmax).
+            mask = insert_axis(mask, 1)  # one mask for every head
+            weights = ops.where(mask, scores, -_MASKED)
+        weights = ops.softmax(weights, axis=-1)
+        if mask is not None and (self.dropout > 0 or return_attention_scores):
+            # Keras runs this case unfused, through a masked Softmax that zeroes masked weights.
+            weights = ops.where(mask, weights, 0.0)
         mixed = ops.matmul(self._dropout_layer(weights, training=training), v)  # (batch, heads, T, value_dim)
 
         kernel, bias = self._attention_output_weights
@@ -178,16 +187,16 @@ class MultiHeadAttention(Layer):
         batch, length_q, length_s = query.shape[0], query.shape[1], value.shape[1]
         mask = None
         if query_mask is not None:
-            _check_mask(self, "the query mask", query_mask, (batch, length_q))
-            mask = ops.expand_dims(query_mask, -1)
+            check_mask(self, "the query mask", query_mask, (batch, length_q))
+            mask = insert_axis(query_mask, -1)
         for what, m in (("the value mask", value_mask), ("the key mask", key_mask)):
             if m is not None:
-                _check_mask(self, what, m, (batch, length_s))
-                mask = _and(mask, ops.expand_dims(m, -2))
+                check_mask(self, what, m, (batch, length_s))
+                mask = _and(mask, insert_axis(m, -2))
         if use_causal_mask:
-            mask = _and(mask, _causal_mask(self, length_q, length_s))
+            mask = _and(mask, _causal_mask(query, value))
         if attention_mask is not None:
-            _check_mask(self, "attention_mask", attention_mask, (batch, length_q, length_s))
+            check_mask(self, "attention_mask", attention_mask, (batch, length_q, length_s))
             mask = _and(attention_mask, mask)
         return mask
 
@@ -204,7 +213,8 @@ class MultiHeadAttention(Layer):
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint), "seed": self.seed}
+                "bias_constraint": constraints.serialize(self.bias_constraint), "activity_regularizer": None,
+                "seed": self.seed}
 
 
 class Attention(Layer):
@@ -250,13 +260,13 @@ class Attention(Layer):
         key = inputs[2] if len(inputs) > 2 else value
         query_mask, value_mask = self._masks(mask, query, value)
         scores = self._scores(query, key)  # (batch, Tq, Tv)
-        allowed = None if value_mask is None else ops.expand_dims(value_mask, -2)
+        allowed = None if value_mask is None else insert_axis(value_mask, -2)
         if use_causal_mask:
-            allowed = _and(allowed, _causal_mask(self, query.shape[1], value.shape[1]))
+            allowed = _and(allowed, _causal_mask(query, value))
         weights = ops.softmax(_mask_scores(scores, allowed), axis=-1)
         outputs = ops.matmul(self._dropout_layer(weights, training=training), value)
         if query_mask is not None:
-            outputs = outputs * ops.cast(ops.expand_dims(query_mask, -1), outputs.dtype)
+            outputs = outputs * ops.cast(insert_axis(query_mask, -1), outputs.dtype)
         return (outputs, weights) if return_attention_scores else outputs
 
     def _masks(self, mask, query, value):
@@ -267,16 +277,16 @@ class Attention(Layer):
                              f"got {mask!r}")
         query_mask, value_mask = _as_mask(mask[0]), _as_mask(mask[1])
         if query_mask is not None:
-            _check_mask(self, "the query mask", query_mask, query.shape[:2])
+            check_mask(self, "the query mask", query_mask, query.shape[:2])
         if value_mask is not None:
-            _check_mask(self, "the value mask", value_mask, value.shape[:2])
+            check_mask(self, "the value mask", value_mask, value.shape[:2])
         return query_mask, value_mask
 
     def _scores(self, query, key):
         if self.score_mode == "dot":
             scores = ops.matmul(query, ops.transpose(key, (0, 2, 1)))
             return scores if self.scale is None else scores * self.scale
-        pairs = ops.expand_dims(query, -2) + ops.expand_dims(key, -3)  # (batch, Tq, Tv, dim)
+        pairs = insert_axis(query, -2) + insert_axis(key, -3)  # (batch, Tq, Tv, dim)
         if self.scale is not None:
             pairs = pairs * self.scale
         return ops.sum(ops.tanh(pairs), axis=-1) * self.concat_score_weight

@@ -48,12 +48,37 @@ class _Conv(Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
-    def _channels(self, input_shape):
+    def _set_kernel_options(self, prefix, initializer, regularizer, constraint):
+        """`<prefix>_initializer`, `_regularizer`, `_constraint`: the options of one kernel."""
+        setattr(self, f"{prefix}_initializer", initializers.get(initializer))
+        setattr(self, f"{prefix}_regularizer", regularizers.get(regularizer))
+        setattr(self, f"{prefix}_constraint", constraints.get(constraint))
+
+    def _kernel_config(self, prefix):
+        return {f"{prefix}_initializer": initializers.serialize(getattr(self, f"{prefix}_initializer")),
+                f"{prefix}_regularizer": regularizers.serialize(getattr(self, f"{prefix}_regularizer")),
+                f"{prefix}_constraint": constraints.serialize(getattr(self, f"{prefix}_constraint"))}
+
+    def _add_kernel(self, prefix, shape, name):
+        return self.add_weight(shape=shape, initializer=getattr(self, f"{prefix}_initializer"),
+                               regularizer=getattr(self, f"{prefix}_regularizer"),
+                               constraint=getattr(self, f"{prefix}_constraint"), name=name)
+
+    def _channels(self, input_shape, kernel_must_fit=True):
+        """The input's channel count, after checking its rank (and that the kernel fits the
+        input; a transposed convolution, which grows its input, skips that check)."""
+        self._check_rank(input_shape)
         channels = input_shape[-1]
         if channels is None:
             raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) needs a known channel count (the last "
                              f"axis), got input shape {tuple(input_shape)}")
+        if kernel_must_fit:
+            self._output_spatial(input_shape)
         return channels
+
+    def _finish_build(self, channels):
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={-1: channels})
+        self.built = True
 
     def _add_bias(self, size):
         self.bias = None
@@ -84,9 +109,7 @@ class _Conv(Layer):
         return tuple(sizes)
 
     def _check_rank(self, input_shape):
-        if len(input_shape) != self.rank + 2:
-            raise ShapeError(f"Layer '{self.name}' ({type(self).__name__}) is incompatible with its input: expected "
-                             f"rank {self.rank + 2}, received input shape {tuple(input_shape)}")
+        InputSpec(ndim=self.rank + 2).check(self, input_shape)
 
     def compute_output_shape(self, input_shape):
         self._check_rank(input_shape)
@@ -104,6 +127,12 @@ class _Conv(Layer):
                 "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
+def _depth_multiplier(layer, value):
+    if not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{type(layer).__name__}: depth_multiplier must be a positive int, got {value!r}")
+    return value
+
+
 class _BaseConv(_Conv):
     """Conv1D/2D/3D: `activation(conv(inputs, kernel) + bias)`."""
 
@@ -116,23 +145,16 @@ class _BaseConv(_Conv):
         if not isinstance(groups, int) or groups <= 0 or filters % groups:
             raise ValueError(f"{type(self).__name__}: filters ({filters}) must be a multiple of groups ({groups})")
         self.groups = groups
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
+        self._set_kernel_options("kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
 
     def build(self, input_shape):
-        self._check_rank(input_shape)
         channels = self._channels(input_shape)
         if channels % self.groups:
             raise ValueError(f"Layer '{self.name}' ({type(self).__name__}): {channels} input channels are not a "
                              f"multiple of groups={self.groups}")
-        self._output_spatial(input_shape)
-        self.kernel = self.add_weight(shape=self.kernel_size + (channels // self.groups, self.filters),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
+        self.kernel = self._add_kernel("kernel", self.kernel_size + (channels // self.groups, self.filters), "kernel")
         self._add_bias(self.filters)
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes={-1: channels})
-        self.built = True
+        self._finish_build(channels)
 
     def call(self, inputs):
         self._output_spatial(inputs.shape)
@@ -140,10 +162,7 @@ class _BaseConv(_Conv):
         return self._finish(x)
 
     def get_config(self):
-        return {**super().get_config(), "groups": self.groups,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint)}
+        return {**super().get_config(), "groups": self.groups, **self._kernel_config("kernel")}
 
 
 class Conv1D(_BaseConv):
@@ -191,22 +210,16 @@ class _BaseConvTranspose(_Conv):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                          bias_initializer, bias_regularizer, activity_regularizer, bias_constraint, **kwargs)
         self.output_padding = None if output_padding is None else per_axis_or_zero(output_padding, self.rank)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
+        self._set_kernel_options("kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
         if self.output_padding is not None and any(p >= s for p, s in zip(self.output_padding, self.strides)):
             raise ValueError(f"{type(self).__name__}: output_padding {self.output_padding} must be smaller than "
                              f"strides {self.strides}")
 
     def build(self, input_shape):
-        self._check_rank(input_shape)
-        channels = self._channels(input_shape)
-        self.kernel = self.add_weight(shape=self.kernel_size + (self.filters, channels),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
+        channels = self._channels(input_shape, kernel_must_fit=False)
+        self.kernel = self._add_kernel("kernel", self.kernel_size + (self.filters, channels), "kernel")
         self._add_bias(self.filters)
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes={-1: channels})
-        self.built = True
+        self._finish_build(channels)
 
     def _output_spatial(self, input_shape):
         spatial = tuple(input_shape[1:-1])
@@ -223,10 +236,7 @@ class _BaseConvTranspose(_Conv):
         return self._finish(x)
 
     def get_config(self):
-        return {**super().get_config(), "output_padding": self.output_padding,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint)}
+        return {**super().get_config(), "output_padding": self.output_padding, **self._kernel_config("kernel")}
 
 
 class Conv1DTranspose(_BaseConvTranspose):
@@ -260,24 +270,14 @@ class _BaseDepthwiseConv(_Conv):
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(None, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                          bias_initializer, bias_regularizer, activity_regularizer, bias_constraint, **kwargs)
-        if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
-            raise ValueError(f"{type(self).__name__}: depth_multiplier must be a positive int, "
-                             f"got {depth_multiplier!r}")
-        self.depth_multiplier = depth_multiplier
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.depth_multiplier = _depth_multiplier(self, depth_multiplier)
+        self._set_kernel_options("depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint)
 
     def build(self, input_shape):
-        self._check_rank(input_shape)
         channels = self._channels(input_shape)
-        self._output_spatial(input_shape)
-        self.kernel = self.add_weight(shape=self.kernel_size + (channels, self.depth_multiplier),
-                                      initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-                                      constraint=self.depthwise_constraint, name="kernel")
+        self.kernel = self._add_kernel("depthwise", self.kernel_size + (channels, self.depth_multiplier), "kernel")
         self._add_bias(channels * self.depth_multiplier)
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes={-1: channels})
-        self.built = True
+        self._finish_build(channels)
 
     def _out_channels(self, input_shape):
         return self._channels(input_shape) * self.depth_multiplier
@@ -290,10 +290,7 @@ class _BaseDepthwiseConv(_Conv):
     def get_config(self):
         config = super().get_config()
         del config["filters"]
-        return {**config, "depth_multiplier": self.depth_multiplier,
-                "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-                "depthwise_constraint": constraints.serialize(self.depthwise_constraint)}
+        return {**config, "depth_multiplier": self.depth_multiplier, **self._kernel_config("depthwise")}
 
 
 class DepthwiseConv1D(_BaseDepthwiseConv):
@@ -327,31 +324,18 @@ class _BaseSeparableConv(_Conv):
                  depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                          bias_initializer, bias_regularizer, activity_regularizer, bias_constraint, **kwargs)
-        if not isinstance(depth_multiplier, int) or depth_multiplier <= 0:
-            raise ValueError(f"{type(self).__name__}: depth_multiplier must be a positive int, "
-                             f"got {depth_multiplier!r}")
-        self.depth_multiplier = depth_multiplier
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        self.depth_multiplier = _depth_multiplier(self, depth_multiplier)
+        self._set_kernel_options("depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint)
+        self._set_kernel_options("pointwise", pointwise_initializer, pointwise_regularizer, pointwise_constraint)
 
     def build(self, input_shape):
-        self._check_rank(input_shape)
         channels = self._channels(input_shape)
-        self._output_spatial(input_shape)
-        self.depthwise_kernel = self.add_weight(
-            shape=self.kernel_size + (channels, self.depth_multiplier), initializer=self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint, name="depthwise_kernel")
-        self.pointwise_kernel = self.add_weight(
-            shape=(1,) * self.rank + (channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint, name="pointwise_kernel")
+        self.depthwise_kernel = self._add_kernel("depthwise", self.kernel_size + (channels, self.depth_multiplier),
+                                                 "depthwise_kernel")
+        self.pointwise_kernel = self._add_kernel(
+            "pointwise", (1,) * self.rank + (channels * self.depth_multiplier, self.filters), "pointwise_kernel")
         self._add_bias(self.filters)
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes={-1: channels})
-        self.built = True
+        self._finish_build(channels)
 
     def call(self, inputs):
         self._output_spatial(inputs.shape)
@@ -361,12 +345,7 @@ class _BaseSeparableConv(_Conv):
 
     def get_config(self):
         return {**super().get_config(), "depth_multiplier": self.depth_multiplier,
-                "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-                "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-                "pointwise_constraint": constraints.serialize(self.pointwise_constraint)}
+                **self._kernel_config("depthwise"), **self._kernel_config("pointwise")}
 
 
 class SeparableConv1D(_BaseSeparableConv):

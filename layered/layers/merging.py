@@ -4,11 +4,17 @@ import functools
 from layered import ops
 from layered.graph.core import ShapeError
 from layered.graph.primitives import broadcast_shapes
-from layered.models.layer import Layer
+from layered.models.layer import Layer, insert_axis
 
 
 class Merge(Layer):
-    """Base of the elementwise merges: checks the inputs and folds `combine` over them."""
+    """Base of the elementwise merges: checks the inputs and folds `combine` over them.
+
+    Masks (Keras rules): the output is masked where any input is unmasked (a logical or), and
+    only when every input carries a mask.
+    """
+
+    supports_masking = True
 
     def build(self, input_shape):
         if not isinstance(input_shape, (list, tuple)) or len(input_shape) < 2 or \
@@ -20,6 +26,11 @@ class Merge(Layer):
 
     def call(self, inputs):
         return functools.reduce(self.combine, inputs)
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None or any(m is None for m in mask):
+            return None
+        return functools.reduce(ops.logical_or, mask)
 
     def compute_output_shape(self, input_shape):
         try:
@@ -45,16 +56,43 @@ class Subtract(Merge):
 
 
 class Multiply(Merge):
-    """Multiplies its inputs elementwise."""
+    """Multiplies its inputs elementwise; a masked step of one input counts as 1."""
     combine = staticmethod(ops.multiply)
 
+    def call(self, inputs, mask=None):
+        masks = mask or [None] * len(inputs)
+        inputs = [x if m is None else ops.where(insert_axis(m, -1), x, 1.0) for x, m in zip(inputs, masks)]
+        return functools.reduce(self.combine, inputs)
 
-class Maximum(Merge):
+
+class _MaskedExtremum(Merge):
+    """Maximum and Minimum: a masked step of one input takes the other input's value there."""
+
+    def call(self, inputs, mask=None):
+        masks = mask or [None] * len(inputs)
+        output, output_mask = inputs[0], _steps(masks[0])
+        for x, m in zip(inputs[1:], masks[1:]):
+            m = _steps(m)
+            if m is not None:
+                x = ops.where(m, x, output)
+            if output_mask is not None:
+                output = ops.where(output_mask, output, x)
+            output_mask = None if m is None or output_mask is None else ops.logical_or(output_mask, m)
+            output = self.combine(output, x)
+        return output
+
+
+def _steps(mask):
+    """A (batch, steps) mask as (batch, steps, 1), to select whole feature vectors."""
+    return None if mask is None else insert_axis(mask, -1)
+
+
+class Maximum(_MaskedExtremum):
     """The elementwise maximum of its inputs."""
     combine = staticmethod(ops.maximum)
 
 
-class Minimum(Merge):
+class Minimum(_MaskedExtremum):
     """The elementwise minimum of its inputs."""
     combine = staticmethod(ops.minimum)
 
@@ -67,7 +105,8 @@ class Average(Merge):
 
 
 class Concatenate(Layer):
-    """Joins its inputs along `axis` (default the last one).
+    """Joins its inputs along `axis` (default the last one). Masked inputs give a mask that
+    is True where any input's step is (an input without a mask counts as unmasked).
 
     Example:
         merged = layered.layers.Concatenate()([a, b])
@@ -85,8 +124,26 @@ class Concatenate(Layer):
         self.compute_output_shape(input_shape)
         self.built = True
 
+    supports_masking = True
+
     def call(self, inputs):
         return ops.concatenate(list(inputs), axis=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        """As Keras: each input's mask spread over its features (all True where an input has
+        none), concatenated along `axis`, then reduced with `any` over the last axis."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        spread = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                spread.append(ops.ones_like(x, dtype="bool"))
+            elif m.ndim < x.ndim:
+                spread.append(ops.broadcast_to(insert_axis(m, -1), x.shape, like=x))
+            else:
+                spread.append(m)
+        # A mask is data: no gradient runs through it (nor through the `like` tensors above).
+        return ops.stop_gradient(ops.any(ops.concatenate(spread, axis=self.axis), axis=-1))
 
     def compute_output_shape(self, input_shape):
         ranks = {len(s) for s in input_shape}
@@ -128,11 +185,11 @@ class Dot(Layer):
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axes, int):
-            axes = (axes, axes)
-        if len(tuple(axes)) != 2:
+        pair = (axes, axes) if isinstance(axes, int) else tuple(axes)
+        if len(pair) != 2:
             raise ValueError(f"Dot axes must be an int or a pair of ints, got {axes!r}")
-        self.axes = tuple(int(a) for a in axes)
+        self.axes = axes if isinstance(axes, int) else pair  # as given, as Keras saves it
+        self._axis_pair = tuple(int(a) for a in pair)
         self.normalize = bool(normalize)
 
     def _checked_axes(self, input_shape):
@@ -140,7 +197,7 @@ class Dot(Layer):
                 not all(isinstance(s, tuple) for s in input_shape):
             raise ValueError(f"Layer '{self.name}' (Dot) must be called on a list of 2 inputs, got {input_shape}")
         axes = []
-        for shape, axis in zip(input_shape, self.axes):
+        for shape, axis in zip(input_shape, self._axis_pair):
             if len(shape) < 2 or not -len(shape) < axis < len(shape) or axis % len(shape) == 0:
                 raise ShapeError(f"Layer '{self.name}' (Dot): axis {axis} is not a non-batch axis of input shape "
                                  f"{shape}")

@@ -2,7 +2,7 @@
 from layered import constraints, initializers, ops, regularizers
 from layered.graph.core import ShapeError
 from layered.graph.primitives import normalize_axes
-from layered.models.layer import InputSpec, Layer
+from layered.models.layer import InputSpec, Layer, check_mask, insert_axis
 
 
 class _ScaleAndCentre(Layer):
@@ -105,6 +105,10 @@ class BatchNormalization(_ScaleAndCentre):
         ndim = inputs.ndim
         axis = normalize_axes(self.axis, ndim)[0]
         reduced = tuple(a for a in range(ndim) if a != axis)
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if mask is not None:
+            check_mask(self, "the mask", mask, tuple(inputs.shape[:mask.ndim]))
         if training and self.trainable:
             mean, variance = _masked_moments(inputs, reduced, mask)
             self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
@@ -130,11 +134,9 @@ def _masked_moments(inputs, axes, mask):
     without its last axes), only the unmasked positions count."""
     if mask is None:
         return ops.moments(inputs, axes)
-    if isinstance(mask, (list, tuple)):
-        mask = mask[0]
     weights = ops.cast(mask, inputs.dtype)
     while weights.ndim < inputs.ndim:
-        weights = ops.expand_dims(weights, -1)
+        weights = insert_axis(weights, -1)
     count = ops.sum(weights * ops.ones_like(inputs), axes) + 1e-7  # 1e-7: an all-masked batch stays finite
     mean = ops.sum(weights * inputs, axes) / count
     centred = inputs - _along(mean, [a for a in range(inputs.ndim) if a not in axes], inputs.ndim)
@@ -145,8 +147,8 @@ class LayerNormalization(_ScaleAndCentre):
     """Normalizes each sample over `axis` (default the last) to zero mean and unit variance,
     then scales by `gamma` and shifts by `beta` (both shaped like the normalized axes).
 
-    With `rms_scaling=True` it divides by the root mean square instead (no centring, no
-    `beta`): `x * rsqrt(mean(x**2) + epsilon) * gamma`.
+    With `rms_scaling=True` it only rescales (no centring, no `beta`), by the standard
+    deviation as Keras 3 does: `x * rsqrt(variance(x) + epsilon) * gamma`.
 
     Example:
         layer = layered.layers.LayerNormalization(epsilon=1e-6)
@@ -170,6 +172,8 @@ class LayerNormalization(_ScaleAndCentre):
         return list(normalize_axes(self.axis, ndim))
 
     def build(self, input_shape):
+        if isinstance(self.axis, int):
+            self.axis = [self.axis]  # Keras keeps (and saves) a list once built
         axes = self._axes(len(input_shape))
         sizes = _known_sizes(self, input_shape, axes)
         self._add_gamma_and_beta(sizes, self.scale or self.rms_scaling, self.center and not self.rms_scaling)
@@ -179,10 +183,10 @@ class LayerNormalization(_ScaleAndCentre):
         ndim = inputs.ndim
         axes = self._axes(ndim)
         gamma, beta = _along(self.gamma, axes, ndim), _along(self.beta, axes, ndim)
-        if self.rms_scaling:
-            factor = ops.rsqrt(ops.mean(ops.square(inputs), axes, keepdims=True) + self.epsilon)
-            return inputs * factor if gamma is None else inputs * factor * gamma
         mean, variance = ops.moments(inputs, axes, keepdims=True)
+        if self.rms_scaling:  # Keras 3 divides the uncentred input by the standard deviation
+            factor = ops.rsqrt(variance + self.epsilon)
+            return inputs * factor if gamma is None else inputs * factor * gamma
         factor = ops.rsqrt(variance + self.epsilon)
         if gamma is not None:
             factor = factor * gamma
@@ -229,18 +233,31 @@ class GroupNormalization(_ScaleAndCentre):
         self.built = True
 
     def call(self, inputs):
-        ndim, shape = inputs.ndim, inputs.shape
+        ndim = inputs.ndim
         axis = normalize_axes(self.axis, ndim)[0]
-        channels = shape[axis]
-        # (b, ..., c, ...) -> (b, ..., groups, c / groups, ...): moments over all but batch and group.
-        grouped = ops.reshape(inputs, shape[:axis] + (self.groups, channels // self.groups) + shape[axis + 1:])
-        reduced = tuple(a for a in range(1, ndim + 1) if a != axis)
-        mean, variance = ops.moments(grouped, reduced, keepdims=True)
-        normalized = ops.reshape((grouped - mean) * ops.rsqrt(variance + self.epsilon), shape)
+        # Moments per channel over the other non-batch axes, then averaged over each group: every
+        # channel counts as many values, so this is the group's mean (and, centred, its variance),
+        # and no reshape touches axes of unknown size.
+        mean = self._group_average(self._per_channel_mean(inputs, axis), axis)
+        centred = inputs - mean
+        variance = self._group_average(self._per_channel_mean(ops.square(centred), axis), axis)
+        normalized = centred * ops.rsqrt(variance + self.epsilon)
         gamma, beta = _along(self.gamma, [axis], ndim), _along(self.beta, [axis], ndim)
         if gamma is not None:
             normalized = normalized * gamma
         return normalized if beta is None else normalized + beta
+
+    @staticmethod
+    def _per_channel_mean(x, axis):
+        others = tuple(a for a in range(1, x.ndim) if a != axis)
+        return ops.mean(x, others, keepdims=True) if others else x
+
+    def _group_average(self, per_channel, axis):
+        """(b, 1, ..., c, ..., 1) values per channel -> each group's mean, repeated per channel."""
+        shape = per_channel.shape
+        grouped = ops.reshape(per_channel, shape[:axis] + (self.groups, shape[axis] // self.groups) + shape[axis + 1:])
+        averaged = ops.mean(grouped, axis + 1, keepdims=True)
+        return ops.reshape(ops.broadcast_to(averaged, grouped.shape, like=grouped), shape)
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon}

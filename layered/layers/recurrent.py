@@ -13,7 +13,7 @@ from layered import ops
 from layered.graph import build
 from layered.graph.core import ShapeError, Tensor
 from layered.layers.recurrent_cells import BaseCell, GRUCell, LSTMCell, SimpleRNNCell
-from layered.models.layer import InputSpec, Layer, snake_case
+from layered.models.layer import InputSpec, Layer, check_mask, snake_case
 
 
 # ---------------------------------------------------------------- the layer over a cell
@@ -81,6 +81,10 @@ class RNN(Layer):
             step = lambda x_t, s: self.cell(x_t, s, training=training)  # noqa: E731
         # A built-in cell's output is its first state; another cell's last output is carried too.
         carry = states if fused else (states, self._zero_output(states))
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]  # the masks of [sequences, *initial_state]: the sequences' one
+        if mask is not None:
+            check_mask(self, "the mask", mask, tuple(sequences.shape[:2]), exact_rank=True)
         time_mask = None if mask is None else ops.transpose(mask, (1, 0))
         last, ys = ops.scan(self._body(step, fused), carry, x if time_mask is None else (x, time_mask),
                             reverse=self.go_backwards)
@@ -154,7 +158,7 @@ class _CellLayer(RNN):
     """An RNN over a built-in cell made from the layer's own arguments (SimpleRNN, LSTM, GRU)."""
 
     cell_class = None
-    _loop_args = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
+    _loop_args = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
     _layer_args = ("name", "trainable", "dtype", "input_shape", "input_dim", "batch_input_shape", "batch_size")
 
     def __init__(self, units, **kwargs):
@@ -169,11 +173,10 @@ class _CellLayer(RNN):
 
     def get_config(self):
         cell = {k: v for k, v in self.cell.get_config().items() if k not in ("name", "trainable", "dtype")}
-        return {**Layer.get_config(self), **cell, **self._loop_config()}
+        return {**Layer.get_config(self), **cell, "activity_regularizer": None, **self._loop_config()}
 
     @classmethod
     def from_config(cls, config):
-        config = {k: v for k, v in config.items() if k != "zero_output_for_mask"}
         return cls(**config)
 
 

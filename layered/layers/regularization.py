@@ -70,7 +70,7 @@ class SpatialDropout1D(Dropout):
 
     def get_config(self):
         config = super().get_config()
-        del config["noise_shape"]
+        del config["noise_shape"], config["trainable"]  # Keras saves neither for the spatial dropouts
         return config
 
 
@@ -89,7 +89,7 @@ class SpatialDropout2D(Dropout):
 
     def get_config(self):
         config = super().get_config()
-        del config["noise_shape"]
+        del config["noise_shape"], config["trainable"]
         return {**config, "data_format": self.data_format}
 
 

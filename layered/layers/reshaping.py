@@ -16,7 +16,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = data_format
+        self.data_format, _ = _spatial_axes(data_format, 0)
 
     def call(self, inputs):
         if inputs.ndim == 1:
@@ -178,7 +178,7 @@ class ZeroPadding1D(_Spatial):
             len(input_shape))))
 
     def get_config(self):
-        return {**super().get_config(), "padding": self.padding}
+        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
 
 
 class ZeroPadding2D(ZeroPadding1D):
@@ -319,11 +319,15 @@ class Masking(Layer):
         self.mask_value = mask_value
 
     def compute_mask(self, inputs, mask=None):
-        return ops.any(ops.not_equal(inputs, self.mask_value), axis=-1)
+        # The mask is data, not a function to differentiate: cut it from the gradient, so a
+        # layer that multiplies by it (attention, pooling) does not reach the comparison.
+        return ops.stop_gradient(ops.any(ops.not_equal(inputs, self.mask_value), axis=-1))
 
     def call(self, inputs):
         keep = ops.any(ops.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
-        return inputs * ops.cast(keep, inputs.dtype)
+        # `where`, not a product with the cast mask: the gradient flows to the kept steps only
+        # and never through the (non-differentiable) comparison.
+        return ops.where(keep, inputs, ops.zeros_like(inputs))
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -11,6 +11,12 @@ _MERGES = {
 }
 
 
+def _prefix_paths(layer, wrapper_name):
+    """Keras paths of a wrapped layer's weights: bidirectional/forward_lstm/lstm_cell/kernel."""
+    for weight in layer.weights:
+        weight.path = f"{wrapper_name}/{weight.path}"
+
+
 def _strip(name, prefix):
     return name[len(prefix):] if name.startswith(prefix) else name
 
@@ -25,7 +31,8 @@ class Bidirectional(Layer):
         backward_layer: the layer for the backward direction (default: a copy of `layer` with
             `go_backwards` flipped, named `backward_<name>`).
     Weights: the forward layer's, then the backward layer's. With `return_state` the call
-    returns `[output, *forward_states, *backward_states]`.
+    returns `[output, *forward_states, *backward_states]`. With `return_sequences`, masked
+    steps output zeros in both directions (Keras sets `zero_output_for_mask` on both layers).
 
     Example:
         outputs = layered.layers.Bidirectional(layered.layers.LSTM(16))(inputs)   # (None, 32)
@@ -52,6 +59,10 @@ class Bidirectional(Layer):
             raise ValueError("Bidirectional: backward_layer must have the opposite go_backwards and the same "
                              "return_sequences and return_state as layer")
         self.backward_layer = backward_layer
+        for direction in (self.forward_layer, self.backward_layer):
+            # As Keras: with return_sequences, masked steps output zeros in both directions.
+            if hasattr(direction, "zero_output_for_mask"):
+                direction.zero_output_for_mask = direction.return_sequences
         self.merge_mode = merge_mode
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
         self.input_spec = InputSpec(ndim=3)
@@ -61,6 +72,7 @@ class Bidirectional(Layer):
             if not layer.built:
                 layer.build(input_shape)
                 layer.built = True
+                _prefix_paths(layer, self.name)
         self.built = True
 
     def call(self, inputs, initial_state=None, mask=None, training=None):
@@ -131,6 +143,7 @@ class TimeDistributed(Layer):
         if not self.layer.built:
             self.layer.build((input_shape[0],) + tuple(input_shape[2:]))
             self.layer.built = True
+            _prefix_paths(self.layer, self.name)
         self.built = True
 
     def call(self, inputs, training=None):

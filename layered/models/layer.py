@@ -17,7 +17,7 @@ import threading
 
 import numpy as np
 
-from layered import constraints, initializers, random, regularizers, tree
+from layered import constraints, initializers, ops, random, regularizers, tree
 from layered.graph.primitives import PRIMITIVES, bind
 from layered.graph.core import (Placeholder, ShapeError, Tensor, Variable, collect_assignments, collecting_assignments,
                                 floatx, is_float, name_scope)
@@ -76,7 +76,27 @@ class InputSpec:
                     break
         if problem:
             raise ShapeError(f"Layer '{layer.name}' ({type(layer).__name__}) is incompatible with its input: "
-                             f"{problem}, received input shape {tuple(shape)}")
+                             f"{problem}{self._expected_text()}, received input shape {tuple(shape)}")
+
+    def _expected_text(self):
+        """' (input shape (None, None, 3))' where the rank is fixed; '' otherwise."""
+        if self.ndim is None:
+            return ""
+        expected = [None] * self.ndim
+        for axis, size in self.axes.items():
+            expected[axis] = size
+        return f" (input shape {tuple(expected)})"
+
+
+def check_mask(layer, what, mask, expected, exact_rank=False):
+    """A mask must broadcast to `expected` (None: any size; with `exact_rank`, have its rank),
+    else a ShapeError naming the layer and both shapes."""
+    shape = tuple(mask.shape)
+    fits = (len(shape) == len(expected) if exact_rank else len(shape) <= len(expected)) and all(
+        m in (1, None) or e is None or m == e for m, e in zip(shape[::-1], expected[::-1]))
+    if not fits:
+        raise ShapeError(f"Layer '{layer.name}' ({type(layer).__name__}): {what} has shape {shape}, which does not "
+                         f"fit the expected shape {tuple(expected)}")
 
 
 class CallRecord:
@@ -278,9 +298,9 @@ class Layer:
         if "training" in kwargs and kwargs["training"] is None:
             kwargs.pop("training")
         training = kwargs.pop("training", current_training())
-        inputs = args[0] if args else kwargs.pop("inputs")
+        given = args[0] if args else kwargs.pop("inputs")
         rest = args[1:]
-        inputs = tree.map_structure(self._autocast, inputs)
+        inputs = tree.map_structure(self._autocast, given)
         shapes = tree.map_structure(lambda t: t.shape if isinstance(t, Tensor) else None, inputs)
         with name_scope(self.name):
             self._check_input_spec(inputs)
@@ -307,15 +327,17 @@ class Layer:
                 raise ShapeError(f"Layer '{self.name}' ({type(self).__name__}) received input shape "
                                  f"{_shape_text(shapes)}: {err}") from None
         output_mask = self.compute_mask(inputs, masks if masked else None)
-        history = any(getattr(t, "_history", None) for t in tree.flatten(inputs) if isinstance(t, Tensor))
+        # The call record links the tensors as given (an autocast input is a new tensor, with
+        # no history of its own).
+        history = any(getattr(t, "_history", None) for t in tree.flatten(given) if isinstance(t, Tensor))
         if history or output_mask is not None:
             outputs = tree.map_structure(_fresh_if_passed_through(inputs), outputs)
         if output_mask is not None:
             for t, m in zip(tree.flatten(outputs), _spread(output_mask, len(tree.flatten(outputs)))):
                 t._keras_mask = m
-        self._last_call = (inputs, outputs)
+        self._last_call = (given, outputs)
         if history:
-            record = CallRecord(self, (inputs,) + tuple(rest), dict(kwargs), outputs)
+            record = CallRecord(self, (given,) + tuple(rest), dict(kwargs), outputs)
             for index, t in enumerate(tree.flatten(outputs)):
                 t._history = (record, index)
         return outputs
@@ -327,9 +349,14 @@ class Layer:
                     self.input_spec.check(self, t.shape)
 
     def _autocast(self, t):
+        """A float input cast to this layer's float dtype; its Keras mask goes along."""
         if isinstance(t, Tensor) and is_float(t.dtype) and is_float(self.dtype) and t.dtype != self.dtype:
             from layered.graph import build
-            return build.cast(t, self.dtype)
+            cast = build.cast(t, self.dtype)
+            mask = getattr(t, "_keras_mask", None)
+            if mask is not None:
+                cast._keras_mask = mask
+            return cast
         return t
 
     def _eager_call(self, args, kwargs):
@@ -400,6 +427,22 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def insert_axis(x, axis):
+    """`ops.expand_dims`, also for a tensor with several unknown sizes (batch and steps), which
+    a reshape cannot give a new axis: a broadcast against a constant of one more rank adds a
+    leading axis, and a transpose moves it to `axis`. (Layers use it for masks and attention.)"""
+    if sum(d is None for d in x.shape) <= 1:
+        return ops.expand_dims(x, axis)
+    ndim = x.ndim + 1
+    if x.dtype == "bool":
+        lifted = ops.logical_or(x, ops.convert_to_tensor(np.zeros((1,) * ndim, dtype=bool)))
+    else:
+        lifted = x + ops.convert_to_tensor(np.zeros((1,) * ndim, dtype=x.dtype))
+    perm = list(range(1, ndim))
+    perm.insert(axis % ndim, 0)
+    return ops.transpose(lifted, perm)
 
 
 def _spread(mask, count):

@@ -1,5 +1,5 @@
 """`Sequential`: a stack of layers, each feeding the next."""
-from layered.graph.core import Tensor
+from layered.graph.core import Tensor, is_float
 from layered.layers.core import InputLayer
 from layered.models.functional import FunctionalGraph
 from layered.models.layer import Layer, unique_name
@@ -61,19 +61,28 @@ class Sequential(Model):
         self._last_call = (self._input_layer.output_tensor, x)
         self.built = True
 
-    def build(self, input_shape=None):
+    def build(self, input_shape=None, dtype=None):
+        """Trace the layers on an input of `input_shape` (and `dtype`, default floatx)."""
         if input_shape is None or self._functional is not None:
             return
         if not self._layers:
             raise ValueError(f"Sequential '{self.name}' has no layers to build")
-        self._input_layer = InputLayer(batch_shape=tuple(input_shape))
+        self._input_layer = InputLayer(batch_shape=tuple(input_shape), dtype=dtype)
         self._trace()
+
+    def __call__(self, *args, **kwargs):
+        inputs = args[0] if args else kwargs.get("inputs")
+        # Built lazily by its first input, the model's input takes that input's dtype when it is
+        # not a float one: integer ids into an Embedding stay integers.
+        self._first_input_dtype = getattr(inputs, "dtype", None) if isinstance(inputs, Tensor) else None
+        return super().__call__(*args, **kwargs)
 
     def _build_for_call(self, input_shape):
         if not self._layers:
             raise ValueError(f"Sequential '{self.name}' has no layers; add some before calling it")
         if isinstance(input_shape, tuple) and self._input_layer is None:
-            self.build((None,) + tuple(input_shape[1:]))
+            dtype = getattr(self, "_first_input_dtype", None)
+            self.build((None,) + tuple(input_shape[1:]), dtype=None if dtype is None or is_float(dtype) else dtype)
         self.built = True
 
     def call(self, inputs, training=None):
@@ -89,5 +98,10 @@ class Sequential(Model):
         return list(self._layers)
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "layers": [
-            {"class_name": type(l).__name__, "config": l.get_config()} for l in self._layers]}
+        from layered.saving.serialization import sequential_config  # saving sits above models
+        return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from layered.saving.serialization import sequential_from_config
+        return sequential_from_config(config, custom_objects)

@@ -115,9 +115,6 @@ def test_mask_shape_mismatches_are_clear_errors():
         layers.Attention(name="dot_attn")([q, v], mask=[None, layered.Input(shape=(3,), dtype="bool")])
     with pytest.raises(TypeError, match="needs `query` and `value`"):
         layers.MultiHeadAttention(2, 3)(q)
-    with pytest.raises(ShapeError, match="use_causal_mask needs known sequence lengths"):
-        layers.MultiHeadAttention(2, 3)(layered.Input(shape=(None, 6)), layered.Input(shape=(None, 6)),
-                                        use_causal_mask=True)
 
 
 def test_attention_dropout_only_in_training(backend):
@@ -229,3 +226,56 @@ def test_tiny_causal_transformer_block_learns_to_copy_the_previous_token(backend
     losses = model.fit(data, target, batch_size=32, epochs=12, verbose=0).history["loss"]
     assert np.all(np.isfinite(losses))
     assert losses[-1] < 0.3 * losses[0]
+
+
+def test_config_matches_keras_after_build():
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=3)
+    assert mha.get_config()["attention_axes"] is None
+    mha(layered.Input(shape=(4, 6)), layered.Input(shape=(5, 6)))
+    config = mha.get_config()
+    assert tuple(config["attention_axes"]) == (1,) and config["activity_regularizer"] is None
+    assert layers.MultiHeadAttention.from_config(config).get_config()["attention_axes"] == (1,)
+
+
+def test_causal_masks_for_sequences_of_unknown_length(backend):
+    # Bug: use_causal_mask needed known lengths, and MultiHeadAttention could not take a
+    # (batch, None, features) input at all (its per-head axis was added by a reshape).
+    x = np.array([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]], "float32")
+    inputs = layered.Input(shape=(None, 2))
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=2)
+    attention = layers.Attention()
+    out, scores = mha(inputs, inputs, use_causal_mask=True, return_attention_scores=True)
+    model = layered.Model(inputs, [out, scores, attention([inputs, inputs], use_causal_mask=True)])
+    assert out.shape == (None, None, 2) and scores.shape == (None, 2, None, None)
+    mha_out, mha_scores, dot = model.predict(x, verbose=0)
+    np.testing.assert_allclose(np.triu(mha_scores[0, 0], 1), 0.0)  # no step attends to a later one
+    np.testing.assert_allclose(mha_scores[0, :, 0], [[1, 0, 0], [1, 0, 0]], atol=1e-7)
+    # dot-product attention, scores x x^T: step 1 sees steps 0 and 1 with scores 0 and 1
+    w = np.exp([0.0, 1.0]) / np.exp([0.0, 1.0]).sum()
+    np.testing.assert_allclose(dot[0, :2], [[1.0, 0.0], [w[0], w[1]]], rtol=1e-6)
+    fixed = layered.Input(shape=(3, 2))  # the same layers on a known length agree
+    np.testing.assert_allclose(layered.Model(fixed, mha(fixed, fixed, use_causal_mask=True)).predict(x, verbose=0),
+                               mha_out, rtol=1e-6)
+
+
+def test_masked_scores_are_replaced_as_keras_does(backend):
+    # Keras replaces masked scores (no gradient reaches them; a padded query attends uniformly)
+    # and, on its unfused path (returned scores or dropout), zeroes the masked weights.
+    x = np.array([[[1.0, 0.0], [0.0, 2.0], [5.0, 5.0]]], "float32")
+    keep = np.array([[True, True, False]])
+    mha = layers.MultiHeadAttention(num_heads=1, key_dim=2)
+    query = layered.placeholder((1, 3, 2))
+    out = mha(query, query, query_mask=keep, value_mask=keep)
+    eye = np.eye(2, dtype="float32")
+    mha.set_weights([eye[:, None], np.zeros((1, 2))] * 3 + [eye[None], np.zeros(2)])  # identity projections
+    kernel = mha.weights[0]  # query/kernel
+    [grad] = layered.ops.grad(layered.ops.sum(out[:, 2]), [kernel])  # the padded query's output
+    padded_out, padded_grad = layered.function([query], [out[:, 2], grad])(x)
+    np.testing.assert_allclose(padded_out, [[2.0, 7.0 / 3.0]], rtol=1e-6)  # uniform over all three values
+    np.testing.assert_array_equal(padded_grad, 0.0)  # its (constant) scores carry no gradient
+    out, scores = mha(query, query, query_mask=keep, value_mask=keep, return_attention_scores=True)
+    out, scores = layered.function([query], [out, scores])(x)
+    np.testing.assert_array_equal(scores[0, 0, 2], [0.0, 0.0, 0.0])  # every key masked: no weight at all
+    np.testing.assert_array_equal(scores[0, 0, :2, 2], [0.0, 0.0])
+    np.testing.assert_allclose(scores[0, 0, :2].sum(-1), [1.0, 1.0], rtol=1e-6)
+    np.testing.assert_array_equal(out[0, 2], [0.0, 0.0])  # zero weights and a zero bias

@@ -95,3 +95,42 @@ def test_sequential_starting_with_embedding_fits_on_int_data(backend):
 def test_rejects_bad_sizes():
     with pytest.raises(ValueError, match="must be positive"):
         layers.Embedding(0, 4)
+
+
+# ---------------------------------------------------------------- regressions
+
+def test_sequential_built_lazily_from_integer_ids_keeps_them_integers(backend):
+    # Bug: the InputLayer made on the first call was float32, so later fit/predict calls fed
+    # the ids as floats (inexact above 2**24). The input now takes the integer dtype of the data.
+    table = np.arange(12, dtype="float32").reshape(6, 2)
+    model = layered.Sequential([layers.Embedding(6, 2, weights=[table]), layers.GlobalAveragePooling1D()])
+    ids = np.array([[1, 5], [2, 2]], dtype="int64")
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(ids, np.zeros((2, 2), "float32"), epochs=1, verbose=0)
+    assert model.inputs[0].dtype == "int32"
+    model.set_weights([table])
+    np.testing.assert_allclose(model.predict(ids, verbose=0), [[6.0, 7.0], [4.0, 5.0]])
+    eager = layered.Sequential([layers.Embedding(6, 2)])
+    eager(ids)
+    assert eager.inputs[0].dtype == "int32"
+    floats = layered.Sequential([layers.Dense(2)])  # float data keeps floatx
+    floats(np.ones((1, 3), "float64"))
+    assert floats.inputs[0].dtype == "float32"
+
+
+def test_mask_survives_the_cast_into_a_layer_of_another_dtype(backend):
+    # Bug: `_autocast` (a float16 layer after a float32 Embedding) dropped the Keras mask, and
+    # the cast input had no history, so a functional model could not be built across it.
+    ids = layered.Input(shape=(4,), dtype="int32")
+    embedded = layers.Embedding(5, 2, mask_zero=True, weights=[np.array([[0, 0], [1, 1], [3, 3], [5, 5], [7, 7]])])(ids)
+    pooled = layers.GlobalAveragePooling1D(dtype="float16")(embedded)
+    model = layered.Model(ids, pooled)
+    out = model.predict(np.array([[1, 2, 0, 0], [3, 0, 0, 0]]), verbose=0)
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out, [[2.0, 2.0], [5.0, 5.0]])  # unmasked means would be 1 and 1.25
+
+
+def test_config_has_the_keras_keys():
+    config = layers.Embedding(10, 4).get_config()
+    assert config["activity_regularizer"] is None
+    assert layers.Embedding.from_config(config).get_config() == config

@@ -88,8 +88,8 @@ def test_values_match_numpy(backend):
     rms = layers.LayerNormalization(rms_scaling=True, epsilon=1e-6)
     rms.build((None, 3, 4))
     (g,) = _random_weights(rms)
-    np.testing.assert_allclose(rms(x), x / np.sqrt((x ** 2).mean(-1, keepdims=True) + 1e-6) * g, rtol=1e-4,
-                               atol=1e-5)
+    # Keras 3's rms_scaling divides the uncentred input by the standard deviation (not the RMS).
+    np.testing.assert_allclose(rms(x), x / np.sqrt(x.var(-1, keepdims=True) + 1e-6) * g, rtol=1e-4, atol=1e-5)
 
     gn = layers.GroupNormalization(groups=2)
     gn.build((None, 3, 4))
@@ -205,3 +205,38 @@ def test_errors_name_the_layer_and_shapes():
     bn(layered.Input(shape=(3,)))
     with pytest.raises(ShapeError, match=r"'bn2'.*axis 1 of size 3.*\(None, 4\)"):
         bn(layered.Input(shape=(4,)))
+
+
+# ---------------------------------------------------------------- regressions against Keras 3
+
+def test_rms_scaling_divides_by_the_standard_deviation_as_keras(backend):
+    # Keras 3 (ops.layer_normalization with rms_scaling) uses the variance, not the mean square:
+    # x = [1, 2, 3, 6] has variance 3.5 (mean square 12.5).
+    layer = layers.LayerNormalization(rms_scaling=True, epsilon=0.0)
+    out = layer(np.array([[1.0, 2.0, 3.0, 6.0]], "float32"))
+    np.testing.assert_allclose(out, [[1.0, 2.0, 3.0, 6.0]] / np.sqrt(3.5), rtol=1e-6)
+
+
+def test_configs_match_keras_after_build():
+    layer = layers.LayerNormalization()
+    assert layer.get_config()["axis"] == -1
+    layer.build((None, 3))
+    assert layer.get_config()["axis"] == [-1]  # Keras keeps a list once built
+    assert layers.LayerNormalization.from_config(layer.get_config()).get_config()["axis"] == [-1]
+
+
+def test_batch_norm_mask_of_the_wrong_shape_is_an_error():
+    with pytest.raises(ShapeError, match=r"'bn_m' \(BatchNormalization\): the mask has shape \(None, 7\).*"
+                                         r"expected shape \(None, 5\)"):
+        layers.BatchNormalization(name="bn_m")(layered.Input(shape=(5, 3)),
+                                               mask=layered.Input(shape=(7,), dtype="bool"))
+
+
+def test_group_normalization_over_unknown_spatial_sizes(backend):
+    # Bug: the grouping reshape failed when more than the batch size was unknown.
+    x = np.arange(2 * 2 * 3 * 4, dtype="float32").reshape(2, 2, 3, 4) ** 1.5
+    layer = layers.GroupNormalization(groups=2, epsilon=1e-5)
+    out = layered.Model(inputs := layered.Input(shape=(None, None, 4)), layer(inputs)).predict(x, verbose=0)
+    grouped = x.reshape(2, 2, 3, 2, 2)
+    mean, var = grouped.mean((1, 2, 4), keepdims=True), grouped.var((1, 2, 4), keepdims=True)
+    np.testing.assert_allclose(out, ((grouped - mean) / np.sqrt(var + 1e-5)).reshape(x.shape), rtol=1e-5, atol=1e-5)

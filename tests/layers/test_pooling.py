@@ -130,3 +130,10 @@ def test_config():
         "pool_size": (3, 3), "strides": (2, 2), "padding": "same", "data_format": "channels_last"}
     assert layers.MaxPooling2D.from_config(config).get_config() == config
     assert layers.GlobalAveragePooling1D(keepdims=True).get_config()["keepdims"] is True
+
+
+def test_global_average_pooling_mask_of_the_wrong_shape_is_an_error():
+    with pytest.raises(ShapeError, match=r"'gap' \(GlobalAveragePooling1D\): the mask has shape \(None, 7\).*"
+                                         r"expected shape \(None, 5\)"):
+        layers.GlobalAveragePooling1D(name="gap")(layered.Input(shape=(5, 3)),
+                                                  mask=layered.Input(shape=(7,), dtype="bool"))

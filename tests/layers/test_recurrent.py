@@ -194,6 +194,7 @@ def test_masking_layer_and_bidirectional_and_time_distributed(backend):
     forward, _ = run_loop(simple_rnn_step(weights[:3]), x, [np.zeros((2, 2))], x.any(-1))
     backward, _ = run_loop(simple_rnn_step(weights[3:]), x, [np.zeros((2, 2))], x.any(-1), go_backwards=True)
     merged = np.concatenate([forward, backward[:, ::-1]], -1)
+    merged[~x.any(-1)] = 0.0  # as Keras, Bidirectional outputs zeros at masked steps (both directions)
     kernel, bias = dense.get_weights()
     np.testing.assert_allclose(model(x), merged @ kernel + bias, rtol=1e-5, atol=1e-5)
 
@@ -300,3 +301,62 @@ def test_wrong_rank_names_the_layer_and_shapes():
         layers.GRU(4)(layered.Input(shape=(2, 5)), initial_state=[layered.Input(shape=(3,))])
     with pytest.raises(ValueError, match="has 2 states, initial_state has 1"):
         layers.LSTM(4)(layered.Input(shape=(2, 5)), initial_state=[layered.Input(shape=(4,))])
+
+
+def test_wrong_rank_error_shows_the_expected_input_shape():
+    with pytest.raises(ShapeError, match=r"'seq' \(GRU\).*expected rank 3 \(input shape \(None, None, None\)\), "
+                                         r"received input shape \(None, 5, 2, 2\)"):
+        layers.GRU(4, name="seq")(layered.Input(shape=(5, 2, 2)))
+
+
+def test_mask_shape_mismatches_are_clear_errors(backend):
+    x = layered.Input(shape=(5, 3))
+    with pytest.raises(ShapeError, match=r"'rnn_a' \(LSTM\): the mask has shape \(None, 7\).*"
+                                         r"expected shape \(None, 5\)"):
+        layers.LSTM(4, name="rnn_a")(x, mask=layered.Input(shape=(7,), dtype="bool"))
+    with pytest.raises(ShapeError, match=r"'rnn_b' \(GRU\): the mask has shape \(None, 5, 2\)"):
+        layers.GRU(4, name="rnn_b")(x, mask=layered.Input(shape=(5, 2), dtype="bool"))
+    with pytest.raises(ShapeError, match=r"'forward_rnn_c' \(SimpleRNN\): the mask has shape \(None, 7\)"):
+        layers.Bidirectional(layers.SimpleRNN(2, name="rnn_c"))(x, mask=layered.Input(shape=(7,), dtype="bool"))
+    with pytest.raises(ShapeError, match=r"'rnn_d' \(LSTM\): the mask has shape \(2, 4\).*\(2, 5\)"):
+        layers.LSTM(4, name="rnn_d")(np.ones((2, 5, 3), "float32"), mask=np.ones((2, 4), bool))
+
+
+def test_bidirectional_outputs_zeros_at_masked_steps(backend):
+    # Keras forces zero_output_for_mask=return_sequences on both directions of a Bidirectional;
+    # the forward direction used to repeat its previous output at a padded step.
+    ids = layered.Input(shape=(3,), dtype="int32")
+    embedded = layers.Embedding(4, 2, mask_zero=True, embeddings_initializer="ones")(ids)
+    bidirectional = layers.Bidirectional(layers.SimpleRNN(1, return_sequences=True, kernel_initializer="ones",
+                                                          recurrent_initializer="zeros", name="rnn"), name="bi")
+    out = layered.Model(ids, bidirectional(embedded)).predict(np.array([[1, 2, 0]]), verbose=0)
+    t = np.tanh(2.0)
+    np.testing.assert_allclose(out, [[[t, t], [t, t], [0.0, 0.0]]], rtol=1e-6)
+    assert bidirectional.forward_layer.zero_output_for_mask and bidirectional.backward_layer.zero_output_for_mask
+    # Keras paths of wrapped weights: bidirectional name / direction / cell / weight
+    assert [w.path for w in bidirectional.weights[2:4]] == ["bi/forward_rnn/simple_rnn_cell/bias",
+                                                          "bi/backward_rnn/simple_rnn_cell/kernel"]
+    lstm = layers.LSTM(2, return_sequences=True, zero_output_for_mask=True)  # a loop argument, as in Keras
+    assert lstm.zero_output_for_mask and layers.LSTM.from_config(lstm.get_config()).zero_output_for_mask
+
+
+def test_masking_after_a_trainable_layer_trains(backend):
+    # Bug: the gradient reached Masking's `not_equal` (through its mask and its output), so a
+    # Masking layer after any trainable layer made fit fail with NotDifferentiableError.
+    x = np.array([[[1.0, 2.0], [0.0, 0.0]]], "float32")
+    inputs = layered.Input(shape=(2, 2))
+    masked = layers.Masking()(layers.Dense(2, kernel_initializer="identity")(inputs))
+    model = layered.Model(inputs, [layers.LSTM(1)(masked), layers.GlobalAveragePooling1D()(masked)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, [np.ones((1, 1), "float32"), np.ones((1, 2), "float32")], epochs=1, verbose=0)
+    placeholder = layered.placeholder((1, 2, 2))
+    [grad] = layered.ops.grad(layered.ops.sum(layers.Masking()(placeholder) * 3.0), [placeholder])
+    np.testing.assert_array_equal(layered.function([placeholder], [grad])(x)[0], [[[3.0, 3.0], [0.0, 0.0]]])
+
+
+def test_time_distributed_weights_have_keras_paths():
+    wrapped = layers.TimeDistributed(layers.Dense(2, name="inner"), name="td")
+    wrapped(layered.Input(shape=(3, 4)))
+    assert [w.path for w in wrapped.weights] == ["td/inner/kernel", "td/inner/bias"]
+    config = layers.GRU(2).get_config()
+    assert config["activity_regularizer"] is None and config["zero_output_for_mask"] is False

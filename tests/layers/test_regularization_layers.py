@@ -77,3 +77,8 @@ def test_rates_are_checked():
         layers.GaussianNoise(-0.1)
     with pytest.raises(ValueError, match="data_format"):
         layers.SpatialDropout2D(0.1, data_format="channels_middle")
+
+
+def test_spatial_dropout_configs_have_the_keras_keys():
+    assert set(layers.SpatialDropout1D(0.2).get_config()) == {"name", "dtype", "rate", "seed"}
+    assert set(layers.SpatialDropout2D(0.2).get_config()) == {"name", "dtype", "rate", "seed", "data_format"}

@@ -98,7 +98,7 @@ def test_lambda_receives_mask_and_training_and_its_config_limits():
     assert config["function"].endswith("function")
     with pytest.raises(ValueError, match="keeps only the name of its function"):
         layers.Lambda.from_config(config)
-    assert isinstance(layers.Lambda.from_config({**config, "function": function}), layers.Lambda)
+    assert isinstance(layers.Lambda.from_config({**config, "function": function, "mask": layer.mask}), layers.Lambda)
 
 
 def test_errors_name_the_layer_and_shapes():
@@ -134,3 +134,55 @@ def test_numpy_and_jax_agree(monkeypatch):
     a, b = rng.normal(size=(2, 3, 4)).astype("float32"), rng.normal(size=(2, 5, 4)).astype("float32")
     dot, pad, up = layers.Dot(axes=2, normalize=True), layers.ZeroPadding1D((1, 2)), layers.UpSampling1D(2)
     assert_backends_agree(lambda x, y: up(pad(dot([x, y]))), [a, b], [], monkeypatch)
+
+
+# ---------------------------------------------------------------- merging masked sequences (Keras 3 rules)
+
+def _two_masked(merge, second_masked=True):
+    """Two Embedding(mask_zero) branches (rows of the tables: index i -> [i, i] and [10 i, 10 i])
+    merged by `merge`; returns the model output and the merged tensor's mask as outputs."""
+    a, b = layered.Input(shape=(3,), dtype="int32"), layered.Input(shape=(3,), dtype="int32")
+    table = np.repeat(np.arange(4, dtype="float32")[:, None], 2, axis=1)
+    ea = layers.Embedding(4, 2, mask_zero=True, weights=[table])(a)
+    eb = layers.Embedding(4, 2, mask_zero=second_masked, weights=[10 * table])(b)
+    merged = merge([ea, eb])
+    return layered.Model([a, b], merged), merged
+
+
+A_IDS, B_IDS = np.array([[1, 2, 0]]), np.array([[3, 0, 0]])
+
+
+@pytest.mark.parametrize("merge,values,mask", [
+    (layers.Add, [[[31, 31], [2, 2], [0, 0]]], [[True, True, False]]),
+    (layers.Average, [[[15.5, 15.5], [1, 1], [0, 0]]], [[True, True, False]]),
+    (layers.Multiply, [[[30, 30], [2, 2], [1, 1]]], [[True, True, False]]),  # a masked step counts as 1
+    (layers.Maximum, [[[30, 30], [2, 2], [0, 0]]], [[True, True, False]]),
+    (layers.Minimum, [[[1, 1], [2, 2], [0, 0]]], [[True, True, False]]),  # masked b: a's value
+], ids=["add", "average", "multiply", "maximum", "minimum"])
+def test_elementwise_merges_or_the_masks(backend, merge, values, mask):
+    model, merged = _two_masked(merge())
+    np.testing.assert_allclose(model.predict([A_IDS, B_IDS], verbose=0), values)
+    np.testing.assert_array_equal(layered.function(model.inputs, [merged._keras_mask])(A_IDS, B_IDS)[0], mask)
+    _, half = _two_masked(merge(), second_masked=False)
+    assert getattr(half, "_keras_mask", None) is None  # Keras: a mask only when every input has one
+
+
+def test_concatenate_merges_the_masks(backend):
+    model, merged = _two_masked(layers.Concatenate())
+    np.testing.assert_allclose(model.predict([A_IDS, B_IDS], verbose=0), [[[1, 1, 30, 30], [2, 2, 0, 0], [0, 0, 0, 0]]])
+    mask = layered.function(model.inputs, [merged._keras_mask])
+    np.testing.assert_array_equal(mask(A_IDS, B_IDS)[0], [[True, True, False]])
+    model, merged = _two_masked(layers.Concatenate(), second_masked=False)  # an unmasked input counts as all True
+    np.testing.assert_array_equal(layered.function(model.inputs, [merged._keras_mask])(A_IDS, B_IDS)[0],
+                                  [[True, True, True]])
+    model, merged = _two_masked(layers.Concatenate(axis=1))  # along time: the masks follow one another
+    np.testing.assert_array_equal(layered.function(model.inputs, [merged._keras_mask])(A_IDS, B_IDS)[0],
+                                  [[True, True, False, True, False, False]])
+
+
+def test_configs_match_keras():
+    assert layers.Dot(axes=1).get_config()["axes"] == 1  # as given, not expanded to a pair
+    assert list(layers.Dot(axes=(1, 2)).get_config()["axes"]) == [1, 2]
+    assert layers.Dot.from_config(layers.Dot(axes=-1, normalize=True).get_config()).get_config()["axes"] == -1
+    assert layers.Flatten().get_config()["data_format"] == "channels_last"
+    assert layers.ZeroPadding1D(2).get_config()["data_format"] == "channels_last"

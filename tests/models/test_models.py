@@ -141,3 +141,12 @@ def test_summary_lists_layers_shapes_and_counts():
 def test_empty_sequential_cannot_be_called():
     with pytest.raises(ValueError, match="has no layers"):
         layered.Sequential().predict(np.ones((2, 3)), verbose=0)
+def test_from_config_rebuilds_the_model_from_its_own_config(backend):
+    model = layered.Sequential([layered.Input((3,)), layers.Dense(4, activation="relu"), layers.Dense(2)],
+                               name="pair")
+    clone = layered.Sequential.from_config(model.get_config())
+    assert clone.name == "pair" and [type(l).__name__ for l in clone.layers] == ["Dense", "Dense"]
+    assert clone.get_config() == model.get_config()
+    clone.set_weights(model.get_weights())
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))

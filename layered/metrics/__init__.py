@@ -18,18 +18,48 @@ from layered.metrics.accuracy import (Accuracy as Accuracy, BinaryAccuracy as Bi
 from layered.metrics.auc import AUC as AUC
 from layered.metrics.base import Mean as Mean, MeanMetricWrapper as MeanMetricWrapper, Metric as Metric, Sum as Sum
 from layered.metrics.confusion import (FalseNegatives as FalseNegatives, FalsePositives as FalsePositives,
-                                       Precision as Precision, Recall as Recall, TrueNegatives as TrueNegatives,
-                                       TruePositives as TruePositives)
+                                       Precision as Precision, PrecisionAtRecall as PrecisionAtRecall,
+                                       Recall as Recall, RecallAtPrecision as RecallAtPrecision,
+                                       SensitivityAtSpecificity as SensitivityAtSpecificity,
+                                       SpecificityAtSensitivity as SpecificityAtSensitivity,
+                                       TrueNegatives as TrueNegatives, TruePositives as TruePositives)
+from layered.metrics.correlation import (ConcordanceCorrelation as ConcordanceCorrelation,
+                                         PearsonCorrelation as PearsonCorrelation,
+                                         concordance_correlation as concordance_correlation,
+                                         pearson_correlation as pearson_correlation)
+from layered.metrics.f_score import F1Score as F1Score, FBetaScore as FBetaScore
+from layered.metrics.iou import (IoU as IoU, BinaryIoU as BinaryIoU, MeanIoU as MeanIoU, OneHotIoU as OneHotIoU,
+                                 OneHotMeanIoU as OneHotMeanIoU)
 from layered.metrics.regression import (BinaryCrossentropy as BinaryCrossentropy,
                                         CategoricalCrossentropy as CategoricalCrossentropy,
-                                        CosineSimilarity as CosineSimilarity, Hinge as Hinge,
-                                        KLDivergence as KLDivergence, MeanAbsoluteError as MeanAbsoluteError,
+                                        CategoricalHinge as CategoricalHinge, CosineSimilarity as CosineSimilarity,
+                                        Hinge as Hinge, KLDivergence as KLDivergence, LogCoshError as LogCoshError,
+                                        MeanAbsoluteError as MeanAbsoluteError,
+                                        MeanAbsolutePercentageError as MeanAbsolutePercentageError,
                                         MeanSquaredError as MeanSquaredError,
-                                        MeanSquaredLogarithmicError as MeanSquaredLogarithmicError,
-                                        RootMeanSquaredError as RootMeanSquaredError,
+                                        MeanSquaredLogarithmicError as MeanSquaredLogarithmicError, Poisson as Poisson,
+                                        R2Score as R2Score, RootMeanSquaredError as RootMeanSquaredError,
                                         SparseCategoricalCrossentropy as SparseCategoricalCrossentropy,
-                                        cosine_similarity as cosine_similarity)
+                                        SquaredHinge as SquaredHinge, cosine_similarity as cosine_similarity)
 from layered.registry import lookup
+
+# The per-sample loss functions keras.metrics also exports, under the same names.
+binary_crossentropy = losses.binary_crossentropy
+binary_focal_crossentropy = losses.binary_focal_crossentropy
+categorical_crossentropy = losses.categorical_crossentropy
+categorical_focal_crossentropy = losses.categorical_focal_crossentropy
+sparse_categorical_crossentropy = losses.sparse_categorical_crossentropy
+hinge = losses.hinge
+squared_hinge = losses.squared_hinge
+categorical_hinge = losses.categorical_hinge
+huber = losses.huber
+kl_divergence = losses.kl_divergence
+log_cosh = losses.log_cosh
+mean_absolute_error = losses.mean_absolute_error
+mean_absolute_percentage_error = losses.mean_absolute_percentage_error
+mean_squared_error = losses.mean_squared_error
+mean_squared_logarithmic_error = losses.mean_squared_logarithmic_error
+poisson = losses.poisson
 
 # Names `get` resolves: a Metric class (instantiated with the name given) or a per-sample
 # function (wrapped in a MeanMetricWrapper of that name).
@@ -39,11 +69,13 @@ METRICS = {
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
     "top_k_categorical_accuracy": TopKCategoricalAccuracy,
     "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
-    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
-    "root_mean_squared_error": RootMeanSquaredError,
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError, "MSE": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError, "mape": MeanAbsolutePercentageError,
+    "MAPE": MeanAbsolutePercentageError, "root_mean_squared_error": RootMeanSquaredError,
     "mean_squared_logarithmic_error": MeanSquaredLogarithmicError, "msle": MeanSquaredLogarithmicError,
-    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
+    "MSLE": MeanSquaredLogarithmicError,
+    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "kl_divergence": KLDivergence, "kld": KLDivergence, "hinge": Hinge,
@@ -51,6 +83,14 @@ METRICS = {
     "auc": AUC, "precision": Precision, "recall": Recall,
     "true_positives": TruePositives, "false_positives": FalsePositives,
     "true_negatives": TrueNegatives, "false_negatives": FalseNegatives,
+    "log_cosh_error": LogCoshError, "poisson": Poisson, "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge, "r2_score": R2Score, "f1_score": F1Score, "f_beta_score": FBetaScore,
+    "pearson_correlation": PearsonCorrelation, "concordance_correlation": ConcordanceCorrelation,
+    # These need constructor arguments: by name they fail as in Keras, with a TypeError naming them.
+    "io_u": IoU, "mean_io_u": MeanIoU, "binary_io_u": BinaryIoU, "one_hot_io_u": OneHotIoU,
+    "one_hot_mean_io_u": OneHotMeanIoU, "precision_at_recall": PrecisionAtRecall,
+    "recall_at_precision": RecallAtPrecision, "sensitivity_at_specificity": SensitivityAtSpecificity,
+    "specificity_at_sensitivity": SpecificityAtSensitivity,
 }
 
 CLASSES = {cls.__name__: cls for cls in (
@@ -58,12 +98,15 @@ CLASSES = {cls.__name__: cls for cls in (
     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError,
     RootMeanSquaredError, MeanSquaredLogarithmicError, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, KLDivergence, Hinge, CosineSimilarity, AUC, Precision, Recall,
-    TruePositives, FalsePositives, TrueNegatives, FalseNegatives)}
+    TruePositives, FalsePositives, TrueNegatives, FalseNegatives, MeanAbsolutePercentageError, LogCoshError, Poisson,
+    SquaredHinge, CategoricalHinge, R2Score, F1Score, FBetaScore, PearsonCorrelation, ConcordanceCorrelation, IoU,
+    MeanIoU, BinaryIoU, OneHotIoU, OneHotMeanIoU, PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity,
+    SpecificityAtSensitivity)}
 
 # Per-sample functions by name, for MeanMetricWrapper configs.
 FUNCTIONS = {fn.__name__: fn for fn in (
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy,
-    sparse_top_k_categorical_accuracy, cosine_similarity)}
+    sparse_top_k_categorical_accuracy, cosine_similarity, pearson_correlation, concordance_correlation)}
 FUNCTIONS.update({name: fn for name, fn in losses.LOSS_FUNCTIONS.items() if name not in FUNCTIONS})
 
 

@@ -209,3 +209,109 @@ class Recall(_ConfusionMetric):
     def get_config(self):
         return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": self.top_k,
                 "class_id": self.class_id}
+
+
+class _AtConstraint(_ConfusionMetric):
+    """The best value of one rate among the thresholds where another rate reaches `value`.
+
+    The thresholds are `num_thresholds` evenly spaced points from 0 to 1 (0.5 alone when
+    num_thresholds is 1); a prediction is positive when `y_pred > threshold`. Subclasses
+    name the constrained and the maximised rate; the result is 0 when no threshold qualifies.
+    """
+
+    counts = ("tp", "fp", "tn", "fn")
+    constraint = ""  # the constructor argument that holds `value`
+
+    def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{self.constraint} must lie in [0, 1], got {value}")
+        if num_thresholds <= 0:
+            raise ValueError(f"num_thresholds must be an integer > 0, got {num_thresholds}")
+        if num_thresholds == 1:
+            thresholds = [0.5]
+        else:
+            thresholds = [0.0] + [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)] + [1.0]
+        super().__init__(thresholds, class_id=class_id, name=name, dtype=dtype)
+        self.value, self.num_thresholds = value, num_thresholds
+
+    def _rates(self):
+        tp, fp, tn, fn = self._values()
+        return {"sensitivity": divide_no_nan(tp, tp + fn), "recall": divide_no_nan(tp, tp + fn),
+                "specificity": divide_no_nan(tn, tn + fp), "precision": divide_no_nan(tp, tp + fp)}
+
+    def _best(self, constrained, maximised):
+        rates = self._rates()
+        feasible = rates[constrained] >= self.value
+        return as_result(np.max(np.where(feasible, rates[maximised], 0.0), initial=0.0), self.dtype)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "class_id": self.class_id,
+                "num_thresholds": self.num_thresholds, self.constraint: self.value}
+
+
+class SensitivityAtSpecificity(_AtConstraint):
+    """The best sensitivity (recall) among the thresholds whose specificity is at least `specificity`.
+
+    Example:
+        m = layered.metrics.SensitivityAtSpecificity(0.5)
+        m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8]); m.result()  # 0.5
+    """
+
+    constraint = "specificity"
+
+    def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(specificity, num_thresholds, class_id, name, dtype)
+
+    def result(self):
+        return self._best("specificity", "sensitivity")
+
+
+class SpecificityAtSensitivity(_AtConstraint):
+    """The best specificity among the thresholds whose sensitivity is at least `sensitivity`.
+
+    Example:
+        m = layered.metrics.SpecificityAtSensitivity(0.5)
+        m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8]); m.result()  # 0.6667
+    """
+
+    constraint = "sensitivity"
+
+    def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(sensitivity, num_thresholds, class_id, name, dtype)
+
+    def result(self):
+        return self._best("sensitivity", "specificity")
+
+
+class PrecisionAtRecall(_AtConstraint):
+    """The best precision among the thresholds whose recall is at least `recall`.
+
+    Example:
+        m = layered.metrics.PrecisionAtRecall(0.5)
+        m.update_state([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8]); m.result()  # 0.5
+    """
+
+    constraint = "recall"
+
+    def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(recall, num_thresholds, class_id, name, dtype)
+
+    def result(self):
+        return self._best("recall", "precision")
+
+
+class RecallAtPrecision(_AtConstraint):
+    """The best recall among the thresholds whose precision is at least `precision`.
+
+    Example:
+        m = layered.metrics.RecallAtPrecision(0.8)
+        m.update_state([0, 0, 1, 1], [0, 0.5, 0.3, 0.9]); m.result()  # 0.5
+    """
+
+    constraint = "precision"
+
+    def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(precision, num_thresholds, class_id, name, dtype)
+
+    def result(self):
+        return self._best("precision", "recall")

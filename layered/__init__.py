@@ -9,7 +9,7 @@ from layered import (activations as activations, callbacks as callbacks, config 
                      constraints as constraints, datasets as datasets, distribution as distribution,
                      initializers as initializers, layers as layers,
                      losses as losses, metrics as metrics, ops as ops, optimizers as optimizers, random as random,
-                     regularizers as regularizers, summary as summary, utils as utils)
+                     regularizers as regularizers, saving as saving, summary as summary, utils as utils)
 from layered.graph import Constant, Placeholder, Tensor as Tensor, Variable as Variable, name_scope as name_scope
 from layered.layers.core import Input as Input
 from layered.models import Layer as Layer, Model as Model, Sequential as Sequential

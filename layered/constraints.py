@@ -71,6 +71,9 @@ class MinMaxNorm(Constraint):
         return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
 
 
+# Keras 3's lowercase names for the same classes.
+max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNorm
+
 CONSTRAINTS = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm,
                "MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm, "MinMaxNorm": MinMaxNorm}
 
@@ -81,11 +84,22 @@ def get(identifier):
             not isinstance(identifier, type):
         return identifier
     if isinstance(identifier, dict):
-        return lookup(CONSTRAINTS, identifier["class_name"], "constraint").from_config(identifier["config"])
+        return deserialize(identifier)
     return lookup(CONSTRAINTS, identifier, "constraint")()
+
+
+def deserialize(config, custom_objects=None):
+    """A constraint from `serialize`'s `{"class_name": ..., "config": ...}` dict.
+
+    Example:
+        layered.constraints.deserialize({"class_name": "MaxNorm", "config": {"max_value": 3}})
+    """
+    from layered.saving.keras_objects import deserialize_entry
+    return deserialize_entry(config, {**CONSTRAINTS, **(custom_objects or {})}, "constraint", custom_objects)
 
 
 def serialize(constraint):
     if constraint is None:
         return None
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    from layered.saving.keras_objects import serialize_entry
+    return serialize_entry(constraint)

@@ -6,9 +6,12 @@ from layered import random
 from layered.registry import lookup
 
 
-def compute_fans(shape):
-    """(fan_in, fan_out) as Keras computes them; conv kernels multiply by the receptive field."""
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """(fan_in, fan_out) as Keras computes them; conv kernels multiply by the receptive field.
+    With both `input_axes` and `output_axes`, the fans are the products of those axes' sizes."""
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return int(np.prod([shape[a] for a in input_axes])), int(np.prod([shape[a] for a in output_axes]))
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -29,14 +32,19 @@ class Initializer:
         # unseeded one draws from the global generator that set_random_seed resets.
         return np.random.default_rng(self.seed) if self.seed is not None else random.global_generator()
 
-    def __call__(self, shape, dtype="float32"):
-        return np.asarray(self.sample(tuple(shape)), dtype=dtype)
+    def __call__(self, shape, dtype=None):
+        from layered.config import floatx
+        return np.asarray(self.sample(tuple(shape)), dtype=dtype or floatx())
 
     def sample(self, shape):
         raise NotImplementedError
 
     def get_config(self):
         return {"seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     def _truncated_normal(self, shape, mean, stddev):
         # Draws beyond two standard deviations are drawn again, as in Keras.
@@ -53,10 +61,16 @@ class Zeros(Initializer):
     def sample(self, shape):
         return np.zeros(shape)
 
+    def get_config(self):
+        return {}
+
 
 class Ones(Initializer):
     def sample(self, shape):
         return np.ones(shape)
+
+    def get_config(self):
+        return {}
 
 
 class Constant(Initializer):
@@ -80,7 +94,7 @@ class RandomNormal(Initializer):
         return self._rng.normal(self.mean, self.stddev, shape)
 
     def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        return {"seed": self.seed, "mean": self.mean, "stddev": self.stddev}
 
 
 class RandomUniform(Initializer):
@@ -92,7 +106,7 @@ class RandomUniform(Initializer):
         return self._rng.uniform(self.minval, self.maxval, shape)
 
     def get_config(self):
-        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+        return {"seed": self.seed, "minval": self.minval, "maxval": self.maxval}
 
 
 class TruncatedNormal(RandomNormal):
@@ -108,8 +122,10 @@ _TRUNCATED_STDDEV = 0.87962566103423978
 class VarianceScaling(Initializer):
     """Values with variance `scale / n`, n being fan_in, fan_out or their average."""
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None,
+                 output_axes=None):
         super().__init__(seed)
+        self.input_axes, self.output_axes = input_axes, output_axes
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"mode must be 'fan_in', 'fan_out' or 'fan_avg', got '{mode}'")
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
@@ -118,7 +134,7 @@ class VarianceScaling(Initializer):
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def sample(self, shape):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, n)
         if self.distribution == "uniform":
@@ -129,15 +145,16 @@ class VarianceScaling(Initializer):
         return self._truncated_normal(shape, 0.0, np.sqrt(variance) / _TRUNCATED_STDDEV)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        return {"seed": self.seed, "scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 def _scaling(name, scale, mode, distribution):
-    def __init__(self, seed=None):
-        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed, input_axes, output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
     return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
                                            "__doc__": f"VarianceScaling({scale}, '{mode}', '{distribution}')."})
 
@@ -169,7 +186,7 @@ class Orthogonal(Initializer):
         return self.gain * q.reshape(shape)
 
     def get_config(self):
-        return {"gain": self.gain, "seed": self.seed}
+        return {"seed": self.seed, "gain": self.gain}
 
 
 class Identity(Initializer):
@@ -183,8 +200,17 @@ class Identity(Initializer):
         return self.gain * np.eye(*shape)
 
     def get_config(self):
-        return {"gain": self.gain}
+        # Keras writes no keys for the identity; a non-default gain is kept so it round-trips.
+        return {} if self.gain == 1.0 else {"gain": self.gain}
 
+
+# Keras 3's other public names for the same classes.
+OrthogonalInitializer, IdentityInitializer = Orthogonal, Identity
+zeros, ones, constant = Zeros, Ones, Constant
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, orthogonal, identity = VarianceScaling, Orthogonal, Identity
+glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
+lecun_uniform, lecun_normal = LecunUniform, LecunNormal
 
 INITIALIZERS = {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
@@ -194,6 +220,8 @@ INITIALIZERS = {
     "lecun_normal": LecunNormal, "orthogonal": Orthogonal, "identity": Identity,
     "uniform": RandomUniform, "normal": RandomNormal,  # Keras aliases (Embedding's default is "uniform")
 }
+
+_BY_CLASS_NAME = {cls.__name__: cls for cls in INITIALIZERS.values()}
 
 
 def get(identifier):
@@ -207,15 +235,29 @@ def get(identifier):
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
     if isinstance(identifier, dict):  # {"class_name": ..., "config": {...}} as serialize writes it
-        by_class = {cls.__name__: cls for cls in INITIALIZERS.values()}
-        cls = by_class.get(identifier.get("class_name")) or lookup(INITIALIZERS, identifier.get("class_name"),
-                                                                   "initializer")
-        return cls(**identifier.get("config", {}))
-    return lookup(INITIALIZERS, identifier, "initializer")()
+        return deserialize(identifier)
+    return lookup({**INITIALIZERS, **_BY_CLASS_NAME}, identifier, "initializer")()
+
+
+def deserialize(config, custom_objects=None):
+    """An initializer from `serialize`'s `{"class_name": ..., "config": ...}` dict.
+
+    Example:
+        layered.initializers.deserialize({"class_name": "HeNormal", "config": {"seed": 1}})
+    """
+    name = config.get("class_name")
+    table = {**INITIALIZERS, **_BY_CLASS_NAME, **(custom_objects or {})}
+    if name not in table:
+        from layered.saving.keras_objects import find_registered
+        found = find_registered(config, custom_objects)
+        if found is not None:
+            return found.from_config(config.get("config", {})) if hasattr(found, "from_config") else found()
+    return lookup(table, name, "initializer")(**config.get("config", {}))
 
 
 def serialize(initializer):
     """`{"class_name": ..., "config": ...}` for an initializer object, as Keras saves it."""
     if not isinstance(initializer, Initializer):
         return getattr(initializer, "__name__", str(initializer))
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    from layered.saving.keras_objects import serialize_entry
+    return serialize_entry(initializer)

@@ -1,4 +1,6 @@
 """Weight regularizers by Keras 3 name: penalties added to the training loss."""
+import numpy as np
+
 from layered import ops
 from layered.registry import lookup
 
@@ -60,8 +62,39 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
-REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": L1L2,
-                "L1": L1, "L2": L2, "L1L2": L1L2}
+class OrthogonalRegularizer(Regularizer):
+    """Pushes the rows (or columns) of a 2D weight towards orthogonality: `factor` times half
+    the mean absolute cosine similarity between distinct rows (`mode="rows"`) or columns.
+
+    Example:
+        layered.layers.Dense(8, kernel_regularizer=layered.regularizers.OrthogonalRegularizer(0.01))
+    """
+
+    def __init__(self, factor=0.01, mode="rows"):
+        if mode not in ("rows", "columns"):
+            raise ValueError(f"mode must be 'rows' or 'columns', got {mode!r}")
+        self.factor, self.mode = float(factor), mode
+
+    def __call__(self, x):
+        if len(x.shape) != 2:
+            raise ValueError(f"OrthogonalRegularizer needs a rank-2 weight, got shape {x.shape}")
+        axis = 1 if self.mode == "rows" else 0
+        unit = x / ops.sqrt(ops.maximum(ops.sum(ops.square(x), axis=axis, keepdims=True), 1e-12))
+        product = ops.matmul(unit, ops.transpose(unit)) if axis == 1 else ops.matmul(ops.transpose(unit), unit)
+        size = x.shape[1 - axis]
+        off_diagonal = product * (1.0 - np.eye(size, dtype=x.dtype))
+        pairs = size * (size - 1.0) / 2.0
+        return ops.sum(ops.abs(off_diagonal)) * (self.factor * 0.5 / pairs)
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
+# Keras 3's lowercase names for the same classes.
+l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
+
+REGULARIZERS = {"l1": L1, "l2": L2, "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer,
+                "L1": L1, "L2": L2, "L1L2": L1L2, "OrthogonalRegularizer": OrthogonalRegularizer}
 
 
 def get(identifier):
@@ -70,11 +103,22 @@ def get(identifier):
             not isinstance(identifier, type):
         return identifier
     if isinstance(identifier, dict):
-        return lookup(REGULARIZERS, identifier["class_name"], "regularizer").from_config(identifier["config"])
+        return deserialize(identifier)
     return lookup(REGULARIZERS, identifier, "regularizer")()
+
+
+def deserialize(config, custom_objects=None):
+    """A regularizer from `serialize`'s `{"class_name": ..., "config": ...}` dict.
+
+    Example:
+        layered.regularizers.deserialize({"class_name": "L2", "config": {"l2": 0.1}})
+    """
+    from layered.saving.keras_objects import deserialize_entry
+    return deserialize_entry(config, {**REGULARIZERS, **(custom_objects or {})}, "regularizer", custom_objects)
 
 
 def serialize(regularizer):
     if regularizer is None:
         return None
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    from layered.saving.keras_objects import serialize_entry
+    return serialize_entry(regularizer)

@@ -433,8 +433,9 @@ def test_get_passes_objects_through_and_rejects_unknown_names():
     assert optimizers.get(None) is None
     assert type(optimizers.get(optimizers.Nadam)) is optimizers.Nadam
     assert optimizers.get({"class_name": "SGD", "config": {"learning_rate": 0.5}}).learning_rate == 0.5
-    with pytest.raises(ValueError, match=r"unknown optimizer 'adamm'.*Valid names: adadelta, adagrad, adam, "
-                                         r"adamax, adamw, nadam, rmsprop, sgd\. Did you mean 'adam'\?"):
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adamm'.*Valid names: adadelta, adafactor, adagrad, "
+                                         r"adam, adamax, adamw, ftrl, lamb, lion, muon, nadam, rmsprop, sgd\. "
+                                         r"Did you mean 'adam'\?"):
         optimizers.get("adamm")
     with pytest.raises(ValueError, match="Did you mean 'rmsprop'"):
         optimizers.get("RMSProp_")

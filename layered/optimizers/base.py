@@ -132,13 +132,16 @@ class Optimizer:
         self._own_variables.append(variable)
         return variable
 
-    def add_slot(self, variable, slot_name, initial=0.0):
-        """A variable shaped like `variable` (a momentum, a moment...), created once and reused."""
+    def add_slot(self, variable, slot_name, initial=0.0, shape=None):
+        """A variable shaped like `variable` (a momentum, a moment...), or of `shape` (Adafactor's
+        factored moments), created once and reused."""
         key = (variable.id, slot_name)
         if key not in self._slots:
-            self._slots[key] = Variable(np.full(variable.shape, initial), dtype=variable.dtype,
+            shape = variable.shape if shape is None else tuple(shape)
+            self._slots[key] = Variable(np.full(shape, initial), dtype=variable.dtype,
                                         trainable=False, name=f"{self.name}/{variable.name}/{slot_name}")
-            self._slots[key].reference_variable = variable  # a distribution lays the slot out like it
+            if shape == variable.shape:
+                self._slots[key].reference_variable = variable  # a distribution lays the slot out like it
         return self._slots[key]
 
     def slot(self, variable, slot_name):
@@ -189,6 +192,14 @@ class Optimizer:
         `learning_rate` already have the variable's dtype."""
         raise NotImplementedError(f"{type(self).__name__} must implement update_step")
 
+    def update_value(self, gradient, variable, value, learning_rate):
+        """Graph ops for one variable: returns `(new_value, slot_updates)`. `value` is the
+        variable after weight decay (what Keras's update step reads). The default subtracts
+        `update_step`'s delta; optimizers whose rule reads the variable itself (Ftrl, Lamb,
+        Adafactor) override this instead."""
+        delta, slot_updates = self.update_step(gradient, variable, learning_rate)
+        return b.sub(value, delta), slot_updates
+
     def get_updates(self, grads_and_vars):
         """Graph updates applying `grads_and_vars` once: `(variable, new_value)` pairs for the
         variables, the slots and the iteration counter."""
@@ -213,9 +224,9 @@ class Optimizer:
                 value = v
                 if self._uses_weight_decay(v):
                     value = b.sub(v, b.mul(b.mul(v, self.weight_decay), v_lr))
-                delta, slot_updates = self.update_step(g, v, v_lr)
+                new_value, slot_updates = self.update_value(g, v, value, v_lr)
                 updates += slot_updates
-                updates.append((v, b.sub(value, delta)))
+                updates.append((v, new_value))
             updates.append((self.iterations, b.add(self.iterations, 1)))
         return updates
 

@@ -12,7 +12,8 @@ import contextlib
 from layered import tree
 from layered.graph.core import Tensor
 
-_REGISTERED = {}
+_REGISTERED = {}  # registered name ("package>name") -> class or function; get_custom_objects() returns it
+_REGISTERED_NAMES = {}  # class or function -> its registered name
 _SAFE_MODE = [True]
 _CUSTOM_OBJECTS = [{}]  # the custom_objects of the load in progress, for Lambda functions
 
@@ -57,22 +58,89 @@ def current_custom_objects():
 
 
 def register_serializable(package="Custom", name=None):
-    """Class decorator: make a custom layer, model or loss loadable by name.
+    """Decorator: make a custom class (layer, model, loss, metric, initializer...) or function
+    loadable by name. It is registered as `"package>name"` (name defaults to `__name__`).
 
     Example:
-        @layered.saving.register_serializable()
+        @layered.saving.register_keras_serializable(package="MyLayers")
         class Scale(layered.layers.Layer): ...
     """
-    def register(cls):
-        key = f"{package}>{name or cls.__name__}"
-        _REGISTERED[key] = cls
-        cls._registered_name = key
-        return cls
+    def register(obj):
+        key = f"{package}>{name or obj.__name__}"
+        if isinstance(obj, type) and not hasattr(obj, "get_config"):
+            raise ValueError(f"cannot register {obj.__name__}: the class has no get_config() method")
+        _REGISTERED[key] = obj
+        _REGISTERED_NAMES[obj] = key
+        obj._registered_name = key
+        return obj
     return register
 
 
+register_keras_serializable = register_serializable
+
+
 def registered_name(cls):
-    return getattr(cls, "_registered_name", None) or cls.__name__
+    return _REGISTERED_NAMES.get(cls) or cls.__name__
+
+
+def get_registered_name(obj):
+    """The name `obj` (a class or function) is saved under: `"package>name"` if registered,
+    else its `__name__`.
+
+    Example:
+        layered.saving.get_registered_name(layered.layers.Dense)  # "Dense"
+    """
+    return _REGISTERED_NAMES.get(obj) or obj.__name__
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The class or function saved as `name`: from an active `custom_object_scope`, the
+    registered objects, `custom_objects` or `module_objects`; None if none has it.
+
+    Example:
+        layered.saving.get_registered_object("MyLayers>Scale")
+    """
+    for table in (current_custom_objects(), _REGISTERED, custom_objects or {}, module_objects or {}):
+        if name in table:
+            return table[name]
+    return None
+
+
+def get_custom_objects():
+    """The global dict of registered objects (`"package>name"` -> object). Entries added to it
+    are found when loading, like registered ones.
+
+    Example:
+        layered.saving.get_custom_objects()["Scale"] = Scale
+    """
+    return _REGISTERED
+
+
+class CustomObjectScope:
+    """Within `with CustomObjectScope({"Name": obj, ...})`, loading (`load_model`,
+    `from_config`, `deserialize_keras_object`) also finds these objects by name. Several
+    dicts may be given; nested scopes add to the outer ones.
+
+    Example:
+        with layered.saving.custom_object_scope({"Scale": Scale}):
+            model = layered.saving.load_model("m.layered")
+    """
+
+    def __init__(self, *custom_objects):
+        self.custom_objects = {}
+        for table in custom_objects:
+            self.custom_objects.update(table or {})
+
+    def __enter__(self):
+        _CUSTOM_OBJECTS.append({**_CUSTOM_OBJECTS[-1], **self.custom_objects})
+        return self
+
+    def __exit__(self, *exc):
+        _CUSTOM_OBJECTS.pop()
+        return False
+
+
+custom_object_scope = CustomObjectScope
 
 
 def _builtin_classes():
@@ -84,7 +152,7 @@ def _builtin_classes():
 
 def resolve_class(class_name, custom_objects=None):
     """The class named `class_name`, from custom_objects, the registry or layered itself."""
-    for table in (custom_objects or {}, _REGISTERED, _builtin_classes()):
+    for table in (custom_objects or {}, current_custom_objects(), _REGISTERED, _builtin_classes()):
         if class_name in table:
             return table[class_name]
     short = class_name.split(">")[-1]

@@ -302,6 +302,8 @@ class IterableData:
             self._check(batch)
             produced += 1
             yield batch
+        if not self._single_pass and callable(getattr(self.source, "on_epoch_end", None)):
+            self.source.on_epoch_end()  # a PyDataset reshuffles here after each full pass
 
     def _check(self, batch):
         signature = tuple(None if p is None else tree.map_structure(lambda a: (a.shape[1:], a.dtype.kind), p)

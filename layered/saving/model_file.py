@@ -27,13 +27,19 @@ def _npz_bytes(arrays):
     return buffer.getvalue()
 
 
+# ".keras" is accepted so that Keras scripts' `model.save("m.keras")` runs unchanged; the
+# file is layered's own format (a Keras .keras file has HDF5 weights and does not load here).
+MODEL_SUFFIXES = (".layered", ".keras")
+
+
 def save_model(model, filepath, overwrite=True):
     """Write `model` (architecture, weights, compile arguments, optimizer state) to `filepath`."""
     import backends
     import layered
     filepath = os.fspath(filepath)
-    if not filepath.endswith(".layered"):
-        raise ValueError(f"model files end in '.layered', got '{filepath}' (use save_weights for weights alone)")
+    if not filepath.endswith(MODEL_SUFFIXES):
+        raise ValueError(f"model files end in '.layered' or '.keras', got '{filepath}' "
+                         "(use save_weights for weights alone)")
     check_writable(os.path.dirname(os.path.abspath(filepath)), "model.save")
     config = {"format": "layered.model", "layered_version": layered.__version__, "backend": backends.get().name,
               "model": serialization.serialize_layer(model),
@@ -123,7 +129,7 @@ def compile_config(optimizer, loss, loss_weights, metrics, weighted_metrics, ste
             return {"class_name": serialization.registered_name(type(value)), "config": value.get_config()}
         name = getattr(value, "__name__", None)
         if name:
-            return {"function": name}
+            return {"function": serialization.get_registered_name(value)}
         raise ValueError(f"cannot save the compile argument {value!r}")
     return {"optimizer": optimizers.serialize(optimizer), "loss": entry(loss), "loss_weights": entry(loss_weights),
             "metrics": entry(metrics), "weighted_metrics": entry(weighted_metrics),
@@ -138,8 +144,9 @@ def compile_from_config(config, custom_objects=None):
             return [entry(v, kind) for v in value]
         if isinstance(value, dict) and "function" in value:
             name = value["function"]
-            if custom_objects and name in custom_objects:
-                return custom_objects[name]
+            found = serialization.get_registered_object(name, custom_objects)
+            if found is not None:  # passed, in a custom_object_scope, or registered
+                return found
             table = losses.LOSS_FUNCTIONS if kind == "loss" else {}
             if name in table:
                 return table[name]

@@ -115,7 +115,7 @@ def test_refusals(tmp_path):
     truncated.write_bytes(good.read_bytes()[:200])
     with pytest.raises(ValueError, match="corrupted or truncated"):
         layered.models.load_model(truncated)
-    with pytest.raises(ValueError, match="end in '.layered'"):
+    with pytest.raises(ValueError, match="end in '.layered' or '.keras'"):
         model.save(tmp_path / "model.h5")
     (tmp_path / "a_file").write_text("not a folder")
     with pytest.raises(OSError, match="cannot write to the folder"):
@@ -142,3 +142,28 @@ def test_a_save_killed_midway_leaves_the_previous_file_loadable(tmp_path):
     assert result.returncode != 0
     assert path.read_bytes() == before
     layered.models.load_model(path)  # (the killed writer's temporary file stays behind, named .tmp-*)
+
+
+def test_a_keras_file_name_saves_and_loads(backend, tmp_path):
+    # Keras scripts save to "name.keras": the same layered archive is written under that name.
+    model = layered.Sequential([layered.Input((3,)), layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.save(tmp_path / "model.keras")
+    loaded = layered.models.load_model(tmp_path / "model.keras")
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+@layered.saving.register_keras_serializable(package="ModelFileTest")
+def scaled_mse(y_true, y_pred):
+    return layered.ops.mean(layered.ops.square(y_true - y_pred)) * 2.0
+
+
+def test_a_registered_loss_function_comes_back_with_the_model(backend, tmp_path):
+    model = layered.Sequential([layered.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss=scaled_mse)
+    model.save(tmp_path / "m.layered")
+    loaded = layered.models.load_model(tmp_path / "m.layered")  # found through the registry
+    assert loaded.loss is scaled_mse
+    with layered.saving.custom_object_scope({"ModelFileTest>scaled_mse": scaled_mse}):
+        assert layered.models.load_model(tmp_path / "m.layered").loss is scaled_mse

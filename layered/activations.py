@@ -17,7 +17,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 
 def leaky_relu(x, negative_slope=0.2):
-    return ops.where(x > 0.0, x, x * negative_slope)
+    return ops.leaky_relu(x, negative_slope)
 
 
 def sigmoid(x):
@@ -41,16 +41,11 @@ def gelu(x, approximate=False):
 
 
 def elu(x, alpha=1.0):
-    # exp of min(x, 0): the unselected branch never overflows, so its gradient stays finite.
-    return ops.where(x > 0.0, x, (ops.exp(ops.minimum(x, 0.0)) - 1.0) * alpha)
-
-
-_SELU_ALPHA = 1.6732632423543772
-_SELU_SCALE = 1.0507009873554805
+    return ops.elu(x, alpha)
 
 
 def selu(x):
-    return elu(x, _SELU_ALPHA) * _SELU_SCALE
+    return ops.selu(x)
 
 
 def softplus(x):
@@ -58,23 +53,81 @@ def softplus(x):
 
 
 def softsign(x):
-    return x / (ops.abs(x) + 1.0)
+    return ops.softsign(x)
 
 
 def silu(x):
-    return x * ops.sigmoid(x)
+    return ops.silu(x)
 
 
 swish = silu
 
 
 def hard_sigmoid(x):
-    # Keras 3: relu6(x + 3) / 6.
-    return ops.clip(x + 3.0, 0.0, 6.0) / 6.0
+    return ops.hard_sigmoid(x)
 
 
 def hard_silu(x):
-    return x * hard_sigmoid(x)
+    return ops.hard_silu(x)
+
+
+hard_swish = hard_silu
+
+
+def celu(x, alpha=1.0):
+    return ops.celu(x, alpha)
+
+
+def glu(x, axis=-1):
+    return ops.glu(x, axis)
+
+
+def hard_shrink(x, threshold=0.5):
+    return ops.hard_shrink(x, threshold)
+
+
+def hard_tanh(x):
+    return ops.hard_tanh(x)
+
+
+def log_sigmoid(x):
+    return ops.log_sigmoid(x)
+
+
+def mish(x):
+    return ops.mish(x)
+
+
+def relu6(x):
+    return ops.relu6(x)
+
+
+def soft_shrink(x, threshold=0.5):
+    return ops.soft_shrink(x, threshold)
+
+
+def sparse_plus(x):
+    return ops.sparse_plus(x)
+
+
+def sparse_sigmoid(x):
+    return ops.sparse_sigmoid(x)
+
+
+def sparsemax(x, axis=-1):
+    return ops.sparsemax(x, axis)
+
+
+def squareplus(x, b=4):
+    return ops.squareplus(x, b)
+
+
+def tanh_shrink(x):
+    return ops.tanh_shrink(x)
+
+
+def threshold(x, threshold, default_value):
+    return ops.threshold(x, threshold, default_value)
 
 
 def exponential(x):
@@ -85,7 +138,11 @@ ACTIVATIONS = {
     "linear": linear, "relu": relu, "leaky_relu": leaky_relu, "sigmoid": sigmoid, "tanh": tanh,
     "softmax": softmax, "log_softmax": log_softmax, "gelu": gelu, "elu": elu, "selu": selu,
     "softplus": softplus, "softsign": softsign, "silu": silu, "swish": swish,
-    "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu, "hard_swish": hard_silu, "exponential": exponential,
+    "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu, "hard_swish": hard_swish, "exponential": exponential,
+    "celu": celu, "glu": glu, "hard_shrink": hard_shrink, "hard_tanh": hard_tanh, "log_sigmoid": log_sigmoid,
+    "mish": mish, "relu6": relu6, "soft_shrink": soft_shrink, "sparse_plus": sparse_plus,
+    "sparse_sigmoid": sparse_sigmoid, "sparsemax": sparsemax, "squareplus": squareplus, "tanh_shrink": tanh_shrink,
+    "threshold": threshold,
 }
 
 
@@ -109,3 +166,19 @@ def serialize(activation):
     return getattr(activation, "__name__", str(activation))
 
 
+
+
+def deserialize(config, custom_objects=None):
+    """An activation from its serialized form: a name, or a Keras-style {"class_name": ..., "config": ...}
+    dict naming a function; `custom_objects` maps extra names to callables.
+
+    Example:
+        layered.activations.deserialize("mish")
+    """
+    if isinstance(config, dict):
+        config = config.get("config", config.get("class_name"))
+        if isinstance(config, dict):
+            config = config.get("name")
+    if custom_objects and config in custom_objects:
+        return custom_objects[config]
+    return get(config)

@@ -4,24 +4,26 @@ Each is a primitive (from `layered.graph.build`) or a composition of primitives;
 composites (softmax, log_softmax, logsumexp, mean, var, cross-entropies, gelu, ...)
 need no VJP rule and no backend code of their own.
 """
+import builtins
 import math
 
 import numpy as np
 
 from layered.graph import build as b
 from layered.graph.autodiff import grad as grad  # noqa: F401  (public: layered.ops.grad)
-from layered.graph.build import (abs as abs, add as add, argmax as argmax, argmin as argmin,  # noqa: F401
-                                 as_tensor as convert_to_tensor, broadcast_to as broadcast_to,
+from layered.graph.build import (abs as abs, add as add,  # noqa: F401
+                                 broadcast_to as broadcast_to,
                                  cast as cast, cos as cos, equal as equal, erf as erf, exp as exp,
                                  floor as floor, greater as greater, greater_equal as greater_equal,
                                  less as less, less_equal as less_equal, log as log, log1p as log1p,
                                  logical_and as logical_and, logical_not as logical_not,
                                  logical_or as logical_or, matmul as matmul, maximum as maximum,
-                                 minimum as minimum, not_equal as not_equal, one_hot as one_hot,
+                                 minimum as minimum, not_equal as not_equal,
                                  ones_like as ones_like, reciprocal as reciprocal, rsqrt as rsqrt,
                                  sign as sign, sin as sin, sqrt as sqrt, square as square,
-                                 stop_gradient as stop_gradient, take as take, tanh as tanh,
-                                 where as where, zeros_like as zeros_like)
+                                 stop_gradient as stop_gradient, tanh as tanh,
+                                 zeros_like as zeros_like)
+from layered.graph.core import Dim
 from layered.graph.primitives import normalize_axes
 from layered.convolution import (average_pool as average_pool, conv as conv,  # noqa: F401
                                  conv_transpose as conv_transpose, depthwise_conv as depthwise_conv,
@@ -29,6 +31,48 @@ from layered.convolution import (average_pool as average_pool, conv as conv,  # 
 from layered.graph.scan import scan as scan  # noqa: F401  (keras.ops.scan: a loop primitive)
 
 subtract, multiply, divide, negative, power = b.sub, b.mul, b.div, b.neg, b.pow
+
+
+def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
+    """A Tensor as is (cast to `dtype` if given); arrays and numbers become constants."""
+    return b.as_tensor(x, dtype)
+
+
+def take(x, indices, axis=None):
+    """Elements of `x` at `indices` along `axis` (of the flattened `x` when None)."""
+    x = b.as_tensor(x)
+    if axis is None:
+        x, axis = b.reshape(x, (-1,)), 0
+    return b.take(x, indices, axis)
+
+
+def _arg_reduce(reduce, x, axis, keepdims):
+    x = b.as_tensor(x)
+    if axis is None:
+        index = reduce(b.reshape(x, (-1,)), 0)
+        return b.reshape(index, (1,) * x.ndim) if keepdims else index
+    index = reduce(x, axis)
+    return expand_dims(index, axis) if keepdims else index
+
+
+def argmax(x, axis=None, keepdims=False):
+    """The int32 index of the largest element along `axis` (of the flattened `x` when None)."""
+    return _arg_reduce(b.argmax, x, axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    """The int32 index of the smallest element along `axis` (of the flattened `x` when None)."""
+    return _arg_reduce(b.argmin, x, axis, keepdims)
+
+
+def where(condition, x1=None, x2=None):
+    """`x1` where `condition` holds, else `x2`; a non-bool condition means "nonzero"."""
+    if x1 is None or x2 is None:
+        raise ValueError("where needs both x1 and x2 (the one-argument form's output size depends on the data)")
+    condition = b.as_tensor(condition)
+    if condition.dtype != "bool":
+        condition = b.not_equal(condition, b.zeros_like(condition))
+    return b.where(condition, x1, x2)
 
 
 def convert_to_numpy(x):
@@ -54,9 +98,15 @@ def _reshape_known(x, shape):
 
 
 def expand_dims(x, axis):
+    """`x` with new size-1 axes at `axis` (an int or a tuple, positions in the result)."""
     x = b.as_tensor(x)
-    axis = axis % (x.ndim + 1)
-    return _reshape_known(x, x.shape[:axis] + (1,) + x.shape[axis:])
+    axes = (axis,) if isinstance(axis, int) or np.ndim(axis) == 0 else tuple(axis)
+    rank = x.ndim + len(axes)
+    axes = sorted(int(a) % rank for a in axes)
+    shape = list(x.shape)
+    for a in axes:
+        shape.insert(a, 1)
+    return _reshape_known(x, tuple(shape))
 
 
 def squeeze(x, axis=None):
@@ -98,9 +148,17 @@ def flip(x, axis=None):
     return x
 
 
-def pad(x, pad_width, constant_values=0):
+def pad(x, pad_width, mode="constant", constant_values=None):
     """Pad with `pad_width` = [(before, after), ...] per axis (zeros, or a constant)."""
+    if not isinstance(mode, str):  # the older positional form pad(x, pad_width, constant_values)
+        mode, constant_values = "constant", mode
+    if mode != "constant":
+        raise NotImplementedError(f"pad mode {mode!r} is not supported; only 'constant'")
     x = b.as_tensor(x)
+    pad_width = [(int(p), int(p)) if np.ndim(p) == 0 else p for p in pad_width] if np.ndim(pad_width) else \
+        [(int(pad_width), int(pad_width))] * x.ndim
+    if len(pad_width) == 1 and x.ndim > 1:
+        pad_width = list(pad_width) * x.ndim
     low, high = [int(p[0]) for p in pad_width], [int(p[1]) for p in pad_width]
     out = b.pad(x, low, high)
     if constant_values:
@@ -110,11 +168,19 @@ def pad(x, pad_width, constant_values=0):
 
 
 def zeros(shape, dtype="float32"):
-    return b.as_tensor(np.zeros(shape, dtype))
+    """Zeros of `shape`; its entries may be `Dim`s (`ops.shape(x)[0]`), sizes read at run time."""
+    return _filled(shape, 0, dtype)
 
 
 def ones(shape, dtype="float32"):
-    return b.as_tensor(np.ones(shape, dtype))
+    return _filled(shape, 1, dtype)
+
+
+def _filled(shape, value, dtype):
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    if builtins.any(isinstance(d, Dim) for d in shape):  # `any` is ops.any below
+        return b.broadcast_to(b.as_tensor(np.array(value, dtype or "float32")), shape)
+    return b.as_tensor(np.full(shape, value, dtype or "float32"))
 
 
 # ---------------------------------------------------------------- reductions
@@ -242,7 +308,7 @@ def all(x, axis=None, keepdims=False):
     return b.greater(b.reduce_min(b.cast(truth, "int32"), axis, keepdims), 0)
 
 
-def moments(x, axes, keepdims=False):
+def moments(x, axes, keepdims=False, synchronized=False):
     """(mean, variance) of `x` over `axes`; the variance is the biased one, as Keras computes it."""
     centre = mean(x, axes, keepdims=True)
     variance = mean(b.square(b.sub(x, centre)), axes, keepdims=True)
@@ -278,3 +344,17 @@ def repeat(x, repeats, axis=None):
     size = x.shape[axis]
     return _reshape_known(spread, x.shape[:axis] + (None if size is None else size * int(repeats),)
                           + x.shape[axis + 1:])
+
+
+# ---------------------------------------------------------------- the rest of keras.ops
+# One module per concern under layered/_ops; each lists its public names in `__all__`.
+# Imported last: they build on the ops above.
+from layered._ops.array import *  # noqa: E402,F401,F403
+from layered._ops.indexing import *  # noqa: E402,F401,F403
+from layered._ops.math import *  # noqa: E402,F401,F403
+from layered._ops.statistics import *  # noqa: E402,F401,F403
+from layered._ops.reshaping import *  # noqa: E402,F401,F403
+from layered._ops.einsum import einsum as einsum  # noqa: E402,F401
+from layered._ops.nn import *  # noqa: E402,F401,F403
+from layered._ops.control import *  # noqa: E402,F401,F403
+from layered._ops import nn as nn  # noqa: E402,F401  (keras.ops.nn)

@@ -39,7 +39,7 @@ def _take(x, indices, axis):
 
 def _scatter_add(operand, indices, updates, axis):
     index = (slice(None),) * axis + (indices,)
-    return operand.at[index].add(updates)
+    return jnp.asarray(operand).at[index].add(updates)  # a constant operand arrives as a NumPy array
 
 
 def _key(seed, salt):
@@ -71,7 +71,7 @@ LOWERINGS = {
     "square": jnp.square, "reciprocal": jnp.reciprocal, "erf": lax.erf,
     "sin": jnp.sin, "cos": jnp.cos, "floor": jnp.floor,
     "add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "div": jnp.divide, "pow": jnp.power,
-    "maximum": jnp.maximum, "minimum": jnp.minimum,
+    "maximum": jnp.maximum, "minimum": jnp.minimum, "atan2": jnp.arctan2,
     "equal": jnp.equal, "not_equal": jnp.not_equal, "less": jnp.less, "less_equal": jnp.less_equal,
     "greater": jnp.greater, "greater_equal": jnp.greater_equal,
     "logical_and": jnp.logical_and, "logical_or": jnp.logical_or, "logical_not": jnp.logical_not,
@@ -84,7 +84,10 @@ LOWERINGS = {
     "take": _take,
     "scatter_add": _scatter_add,
     "one_hot": lambda indices, depth, dtype: jax.nn.one_hot(indices, depth, dtype=dtype),
-    "matmul": jnp.matmul, "cast": lambda x, dtype: x.astype(dtype), "stop_gradient": lax.stop_gradient,
+    "matmul": jnp.matmul,
+    "cumsum": lambda x, axis, reverse: lax.cumsum(x, axis=axis, reverse=reverse),
+    "argsort": lambda x, axis: jnp.argsort(x, axis=axis, stable=True).astype(jnp.int32),
+    "cast": lambda x, dtype: x.astype(dtype), "stop_gradient": lax.stop_gradient,
     "random_uniform": _random_uniform, "random_normal": _random_normal,
 }
 LOWERINGS.update(conv_lowerings.LOWERINGS)  # convolution and pooling (conv.py)

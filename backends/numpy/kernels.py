@@ -119,6 +119,22 @@ def _one_hot(indices, depth, dtype):
     return (indices[..., None] == np.arange(depth)).astype(dtype)
 
 
+def _cumsum(x, axis, reverse, out=None):
+    # dtype: NumPy would widen int32 sums to int64.
+    if not reverse:
+        return np.cumsum(x, axis=axis, dtype=x.dtype, out=out)
+    flipped = np.cumsum(np.flip(x, axis), axis=axis, dtype=x.dtype)
+    result = np.flip(flipped, axis)
+    if out is None:
+        return result
+    np.copyto(out, result)
+    return out
+
+
+def _argsort(x, axis):
+    return np.argsort(x, axis=axis, kind="stable").astype(np.int32)
+
+
 def _cast(x, dtype, out=None):
     if out is None:
         return x.astype(dtype)
@@ -162,7 +178,7 @@ KERNELS = {
     "square": np.square, "reciprocal": np.reciprocal, "erf": _erf,
     "sin": np.sin, "cos": np.cos, "floor": np.floor,
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power,
-    "maximum": np.maximum, "minimum": np.minimum,
+    "maximum": np.maximum, "minimum": np.minimum, "atan2": np.arctan2,
     "equal": np.equal, "not_equal": np.not_equal, "less": np.less, "less_equal": np.less_equal,
     "greater": np.greater, "greater_equal": np.greater_equal,
     "logical_and": np.logical_and, "logical_or": np.logical_or, "logical_not": np.logical_not,
@@ -171,7 +187,8 @@ KERNELS = {
     "argmax": _arg(np.argmax), "argmin": _arg(np.argmin),
     "reshape": _reshape, "transpose": _transpose, "broadcast_to": _broadcast_to, "slice": _slice,
     "concatenate": _concatenate, "pad": _pad, "take": _take, "scatter_add": _scatter_add,
-    "one_hot": _one_hot, "matmul": np.matmul, "cast": _cast, "stop_gradient": lambda x: x,
+    "one_hot": _one_hot, "matmul": np.matmul, "cumsum": _cumsum, "argsort": _argsort,
+    "cast": _cast, "stop_gradient": lambda x: x,
     "random_uniform": _random_uniform, "random_normal": _random_normal,
 }
 KERNELS.update(conv_kernels.KERNELS)  # convolution and pooling: im2col/col2im in conv.py, all take out=
@@ -180,10 +197,10 @@ KERNELS.update(control_flow.KERNELS)  # scan: a loop over a body graph (control_
 # Kernels that return a view of their first input (the executor keeps that input alive).
 VIEWS = {"reshape", "transpose", "broadcast_to", "slice", "stop_gradient"}
 # Kernels that allocate their own result and take no `out=`.
-ALLOCATES = {"argmax", "argmin", "one_hot", "random_uniform", "random_normal", "scan"}
+ALLOCATES = {"argmax", "argmin", "argsort", "one_hot", "random_uniform", "random_normal", "scan"}
 WRITES_OUT = set(KERNELS) - VIEWS - ALLOCATES
 # Kernels that may write their result over an input of the same shape and dtype: each
 # element of the result depends only on the same element of the inputs.
 IN_PLACE = {"neg", "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "logistic", "abs", "sign",
             "square", "reciprocal", "erf", "sin", "cos", "floor",
-            "add", "sub", "mul", "div", "pow", "maximum", "minimum"}
+            "add", "sub", "mul", "div", "pow", "maximum", "minimum", "atan2"}

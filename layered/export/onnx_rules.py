@@ -185,6 +185,27 @@ def _cast(e, node, ins):
     return e.op("Cast", ins, to=_onnx_type(e, node.attrs["dtype"]))
 
 
+def _cumsum(e, node, ins):
+    return e.op("CumSum", [ins[0], e.ints([node.attrs["axis"]], "axis")], reverse=int(node.attrs["reverse"]))
+
+
+def _argsort(e, node, ins):
+    # TopK of the smallest, all of them: ascending indices (ONNX leaves the order of ties open).
+    axis = node.attrs["axis"]
+    k = e.op("Slice", [e.op("Shape", [ins[0]]), e.ints([axis]), e.ints([axis + 1]), e.ints([0])])
+    _, index = e.op("TopK", [ins[0], k], outputs=2, axis=axis, largest=0, sorted=1)
+    return e.op("Cast", [index], to=_onnx_type(e, "int32"))
+
+
+def _atan2(e, node, ins):
+    # atan(y / x), moved by +-pi into the left half-plane (x < 0).
+    y, x = ins
+    zero, pi = _scalar(e, node, 0), _scalar(e, node, np.pi)
+    base = e.op("Atan", [e.op("Div", [y, x])])
+    turn = e.op("Where", [e.op("Less", [y, zero]), e.op("Neg", [pi]), pi])
+    return e.op("Add", [base, e.op("Where", [e.op("Less", [x, zero]), turn, zero])])
+
+
 # ---------------------------------------------------------------- rules: convolution and pooling
 
 def _channels_first(e, x, n):
@@ -300,7 +321,8 @@ RULES = {
     "argmax": _arg("ArgMax"), "argmin": _arg("ArgMin"),
     "reshape": _reshape, "transpose": _transpose, "broadcast_to": _broadcast_to, "slice": _slice,
     "concatenate": _concatenate, "pad": _pad, "take": _take, "scatter_add": _scatter_add, "one_hot": _one_hot,
-    "matmul": _direct("MatMul"), "cast": _cast, "stop_gradient": _direct("Identity"),
+    "matmul": _direct("MatMul"), "cast": _cast,
+    "cumsum": _cumsum, "argsort": _argsort, "atan2": _atan2, "stop_gradient": _direct("Identity"),
     "conv": _conv, "conv_backprop_input": _conv_backprop_input,
     "max_pool": _pool("MaxPool"), "avg_pool": _pool("AveragePool", count_include_pad=0),
     "scan": _scan,

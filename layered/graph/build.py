@@ -5,11 +5,12 @@ the tensor it meets, as in Keras), promote mixed dtypes, normalise axes and slic
 call `bind`. Each returns a `Tensor`.
 """
 import builtins
+import math
 import numbers
 
 import numpy as np
 
-from layered.graph.core import Constant, ShapeError, Tensor, canonical_dtype, is_float
+from layered.graph.core import Constant, Dim, ShapeError, Tensor, canonical_dtype, is_float
 from layered.graph.primitives import PRIMITIVES, bind, normalize_axes
 
 P = PRIMITIVES
@@ -60,8 +61,8 @@ def _nary(name):
 neg, exp, log, log1p, sqrt, rsqrt, tanh, logistic, abs, sign, square, reciprocal, erf, sin, cos, floor = (
     _unary(n) for n in ("neg", "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "logistic", "abs",
                         "sign", "square", "reciprocal", "erf", "sin", "cos", "floor"))
-add, sub, mul, div, pow, maximum, minimum = (
-    _nary(n) for n in ("add", "sub", "mul", "div", "pow", "maximum", "minimum"))
+add, sub, mul, div, pow, maximum, minimum, atan2 = (
+    _nary(n) for n in ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "atan2"))
 equal, not_equal, less, less_equal, greater, greater_equal = (
     _nary(n) for n in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"))
 logical_and, logical_or = _nary("logical_and"), _nary("logical_or")
@@ -96,13 +97,41 @@ def argmin(x, axis=-1):
 
 
 def _shape_and_like(shape, like):
+    """A shape tuple with None for unknown sizes, and the tensor to read those from: `like`,
+    or, for `Dim` entries (from `ops.shape`), a small tensor built from their sources."""
     shape = tuple(shape.shape if isinstance(shape, Tensor) else shape)
-    return tuple(None if d is None else int(d) for d in shape), like
+    dims = [(i, d) for i, d in enumerate(shape) if isinstance(d, Dim)]
+    shape = tuple(None if d is None or isinstance(d, Dim) else int(d) for d in shape)
+    if dims and like is None:
+        like = dims_reference(dims, len(shape))
+    return shape, like
+
+
+def dims_reference(dims, rank):
+    """A tensor of rank `rank` whose size at each position i of `dims` = [(i, Dim), ...] is that
+    Dim's run-time size (1 elsewhere): one element of the source per Dim, broadcast together."""
+    reference = None
+    for i, dim in dims:
+        source = dim.tensor
+        starts = [0] * source.ndim
+        stops = [None if a == dim.axis else 1 for a in range(source.ndim)]
+        for a, d in enumerate(source.shape):  # other unknown axes can only be sliced whole: reduce them
+            if d is None and a != dim.axis:
+                stops[a] = None
+        piece = slice(source, starts, stops)
+        others = tuple(a for a, d in enumerate(source.shape) if d is None and a != dim.axis)
+        if others:
+            piece = reduce_max(piece, others, keepdims=True)
+        target = tuple(-1 if j == i else 1 for j in range(rank))
+        piece = bind(P["reshape"], [piece], shape=target)
+        reference = piece if reference is None else add(reference, piece)
+    return reference
 
 
 def reshape(x, shape, like=None):
     """Reshape; a None in `shape` is taken from `like` (or inferred when it is the only one)."""
     x = as_tensor(x)
+    shape = _resolve_minus_one(x, shape)
     shape, like = _shape_and_like(shape, like)
     if like is None and None in shape:
         if shape.count(None) == 1 and -1 not in shape:
@@ -113,6 +142,23 @@ def reshape(x, shape, like=None):
         return x
     inputs = [x] if like is None else [x, like]
     return bind(P["reshape"], inputs, shape=shape)
+
+
+def _resolve_minus_one(x, shape):
+    """Keras's `reshape(x, (ops.shape(x)[0], -1, ...))`: when the target has as many run-time
+    sizes as `x` (Keras code takes them from `x` or a tensor of the same batch), they are taken
+    to be x's, and the -1 is a known size (a wrong guess fails when the graph runs)."""
+    if isinstance(shape, Tensor):
+        return shape
+    shape = tuple(shape)
+    dims = [d for d in shape if isinstance(d, Dim)]
+    if -1 not in shape or not dims or len(dims) != x.shape.count(None) or None in shape:
+        return shape
+    known_in = math.prod(d for d in x.shape if d is not None)
+    known_out = math.prod(int(d) for d in shape if not isinstance(d, Dim) and d != -1)
+    if known_out == 0 or known_in % known_out:
+        raise ShapeError(f"cannot reshape {x.shape} into {shape}")
+    return tuple(known_in // known_out if not isinstance(d, Dim) and d == -1 else d for d in shape)
 
 
 def broadcast_to(x, shape, like=None):
@@ -161,7 +207,7 @@ def slice(x, starts, stops, steps=None):
 
 
 def getitem(x, key):
-    """Basic indexing: ints, slices with positive steps, None and Ellipsis."""
+    """Basic indexing: ints, slices (negative steps on axes of known size), None and Ellipsis."""
     if not isinstance(key, tuple):
         key = (key,)
     n_real = sum(k is not None and k is not Ellipsis for k in key)
@@ -174,6 +220,7 @@ def getitem(x, key):
     else:
         key = key + (builtins.slice(None),) * (x.ndim - n_real)
     starts, stops, steps, final_shape, axis = [], [], [], [], 0
+    reversed_axes = []  # positions in the result of axes sliced with a negative step
     for k in key:
         if k is None:
             final_shape.append(1)
@@ -195,8 +242,10 @@ def getitem(x, key):
                 starts.append(0), stops.append(None), steps.append(1)
             else:
                 start, stop, step = k.indices(d)
-                if step < 0:
-                    raise ShapeError("negative slice steps are not supported; use layered.ops.flip")
+                if step < 0:  # the same elements taken forwards, then reversed by a gather
+                    picked = range(start, stop, step)
+                    start, stop, step = (picked[-1], picked[0] + 1, -step) if len(picked) else (0, 0, 1)
+                    reversed_axes.append(len(final_shape))
                 starts.append(start), stops.append(max(stop, start)), steps.append(step)
             final_shape.append(None if d is None else len(range(starts[-1], stops[-1], steps[-1])))
         else:
@@ -207,6 +256,8 @@ def getitem(x, key):
         out = slice(x, starts, stops, steps)
     if tuple(final_shape) != out.shape:
         out = reshape(out, final_shape, like=None if final_shape.count(None) <= 1 else out)
+    for a in reversed_axes:
+        out = take(out, np.arange(out.shape[a] - 1, -1, -1, dtype=np.int32), axis=a)
     return out
 
 
@@ -242,6 +293,18 @@ def one_hot(indices, depth, dtype="float32"):
 
 def matmul(a, b):
     return bind(P["matmul"], _coerce(a, b))
+
+
+def cumsum(x, axis=0, reverse=False):
+    """Running sums along `axis` (from the last element backwards when `reverse`)."""
+    x = as_tensor(x)
+    return bind(P["cumsum"], [x], axis=normalize_axes(axis, x.ndim)[0], reverse=bool(reverse))
+
+
+def argsort(x, axis=-1):
+    """The int32 indices that sort `x` along `axis` ascending; ties keep their order."""
+    x = as_tensor(x)
+    return bind(P["argsort"], [x], axis=normalize_axes(axis, x.ndim)[0])
 
 
 def cast(x, dtype):

@@ -121,6 +121,11 @@ class Tensor:
         return self.id
 
     def __bool__(self):
+        # A value known now (ops on arrays) has a truth value, as in eager Keras; one that
+        # depends on a placeholder has none.
+        from layered.graph.graph import leaves
+        if self.shape == () and not any(isinstance(t, Placeholder) for t in leaves([self])):
+            return bool(self.numpy())
         raise TypeError("a symbolic Tensor has no truth value; use layered.ops.where for conditions")
 
     # Values: a tensor over constants and variables can be computed (`ops` on arrays, losses
@@ -232,6 +237,34 @@ class Variable(Tensor):
     def numpy(self):
         """A host copy of the current value."""
         return np.array(self.value, copy=True)
+
+
+class Dim:
+    """A size known only at run time: axis `axis` of `tensor` (what `ops.shape` gives for a None).
+
+    Ops that take a shape (`reshape`, `zeros`, `broadcast_to`, `arange`, random draws) accept it
+    and read the size from `tensor` when the graph runs, as Keras code expects of
+    `ops.shape(x)[0]`. It is not an int: arithmetic on it raises.
+
+    Example:
+        batch = ops.shape(x)[0]
+        noise = ops.zeros((batch, 8))
+    """
+
+    __slots__ = ("tensor", "axis")
+
+    def __init__(self, tensor, axis):
+        self.tensor, self.axis = tensor, axis
+
+    def __repr__(self):
+        return f"Dim({self.tensor!r}, axis={self.axis})"
+
+    def _no_arithmetic(self, *_):
+        raise TypeError(f"axis {self.axis} of {self.tensor!r} has a size known only at run time; it can be passed "
+                        "as a shape entry (reshape, zeros, broadcast_to, ...) but not computed with")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _no_arithmetic
+    __floordiv__ = __rfloordiv__ = __truediv__ = __rtruediv__ = __index__ = __int__ = _no_arithmetic
 
 
 def is_leaf(tensor):

@@ -232,6 +232,18 @@ def _matmul_rule(a, b):
     return batch + (n, m), _same_dtype(a, b)
 
 
+def _cumsum_rule(x, axis, reverse):
+    if not 0 <= axis < max(x.ndim, 1):
+        raise ShapeError(f"axis {axis} is out of range for shape {x.shape}")
+    return x.shape, x.dtype
+
+
+def _argsort_rule(x, axis):
+    if not 0 <= axis < x.ndim:
+        raise ShapeError(f"axis {axis} is out of range for shape {x.shape}")
+    return x.shape, "int32"
+
+
 def _cast_rule(x, dtype):
     return x.shape, dtype
 
@@ -246,7 +258,8 @@ def _random_rule(seed, like=None, *, shape, dtype, salt):
 # them can be composed from the other primitives.
 UNARY = ("neg", "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "logistic", "abs",
          "sign", "square", "reciprocal", "erf", "sin", "cos", "floor")
-BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum")
+# atan2 gives arctan, arcsin and arccos, which no composition of the others reaches.
+BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "atan2")
 COMPARE = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
 
 for _name in UNARY:
@@ -273,6 +286,11 @@ _register("take", _take_rule, diff_inputs=(0,))
 _register("scatter_add", _scatter_add_rule, diff_inputs=(0, 2))
 _register("one_hot", _one_hot_rule, differentiable=False)
 _register("matmul", _matmul_rule)
+# cumsum is linear (its VJP is the reverse cumsum) and O(n) where a triangular matmul is
+# O(n^2) and needs a known length; argsort (stable, ascending) gives sort, top_k and
+# take_along_axis-based selections, which no composition does in O(n log n).
+_register("cumsum", _cumsum_rule)
+_register("argsort", _argsort_rule, differentiable=False)
 _register("cast", _cast_rule)
 _register("stop_gradient", _unary_rule, diff_inputs=())
 _register("random_uniform", _random_rule, differentiable=False)

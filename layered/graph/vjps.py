@@ -145,6 +145,13 @@ def _(node, g):
     return [gx, gy]
 
 
+@_rule("atan2")
+def _(node, g):
+    y, x = node.inputs
+    scale = b.div(g, b.add(b.square(x), b.square(y)))
+    return [b.mul(scale, x), b.neg(b.mul(scale, y))]
+
+
 def _choose_vjp(pick_first):
     # The gradient goes to the operand that was chosen; ties go to the second, so
     # relu = maximum(x, 0) has slope 0 at 0, as in Keras.
@@ -276,6 +283,11 @@ def _(node, g):
 def _(node, g):
     a, m = node.inputs
     return [b.matmul(g, b.swap_last_axes(m)), b.matmul(b.swap_last_axes(a), g)]
+
+
+@_rule("cumsum")
+def _(node, g):
+    return [b.cumsum(g, node.attrs["axis"], not node.attrs["reverse"])]
 
 
 @_rule("cast")

@@ -1,4 +1,4 @@
-"""Attention layers: MultiHeadAttention and dot-product Attention."""
+"""Attention layers: MultiHeadAttention, dot-product Attention and AdditiveAttention."""
 import math
 
 import numpy as np
@@ -304,3 +304,35 @@ class Attention(Layer):
         return {**super().get_config(), "use_scale": self.use_scale, "score_mode": self.score_mode,
                 "dropout": self.dropout, "seed": self.seed}
 
+
+
+class AdditiveAttention(Attention):
+    """Additive (Bahdanau style) attention of `[query, value]` or `[query, value, key]`:
+    scores are the sum over features of `scale * tanh(query + key)`, with `scale` a learned
+    (dim,) weight when `use_scale=True` (the default). Masks work as in `Attention`.
+
+    Example:
+        context = layered.layers.AdditiveAttention()([query, value])  # (batch, Tq, dim)
+    """
+
+    def __init__(self, use_scale=True, dropout=0.0, **kwargs):
+        super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
+
+    def build(self, input_shape):
+        self._check_inputs(input_shape)
+        dim = input_shape[0][-1]
+        self.scale = None
+        if self.use_scale:
+            self.scale = self.add_weight(shape=(dim,), initializer="glorot_uniform", name="scale")
+        self.built = True
+
+    def _scores(self, query, key):
+        pairs = ops.tanh(insert_axis(query, -2) + insert_axis(key, -3))  # (batch, Tq, Tv, dim)
+        if self.scale is not None:
+            pairs = pairs * self.scale
+        return ops.sum(pairs, axis=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["score_mode"]
+        return config

@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1D, Conv2D, Conv3D, Conv1DTranspose, Conv2DTranspose,
+"""Convolution layers: Conv1D, Conv2D, Conv3D, Conv1DTranspose, Conv2DTranspose, Conv3DTranspose,
 DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D (channels_last).
 
 Weights follow Keras 3: a conv kernel is (*kernel_size, in_channels / groups, filters); a
@@ -223,9 +223,6 @@ class _BaseConvTranspose(_Conv):
 
     def _output_spatial(self, input_shape):
         spatial = tuple(input_shape[1:-1])
-        if None in spatial:
-            raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) needs known spatial sizes, received "
-                             f"input shape {tuple(input_shape)}")
         sizes, _ = transpose_geometry(spatial, self.kernel_size, self.strides, self.padding, self.output_padding,
                                       self.dilation_rate)
         return sizes
@@ -259,6 +256,16 @@ class Conv2DTranspose(_BaseConvTranspose):
     """
 
     rank = 2
+
+
+class Conv3DTranspose(_BaseConvTranspose):
+    """3-D transposed convolution; kernel (kd, kh, kw, filters, in_channels).
+
+    Example:
+        layer = layered.layers.Conv3DTranspose(4, 3, strides=2, padding="same")   # (b, 4, 4, 4, 2) -> (b, 8, 8, 8, 4)
+    """
+
+    rank = 3
 
 
 class _BaseDepthwiseConv(_Conv):

@@ -164,11 +164,42 @@ class Concatenate(Layer):
 
 
 def add(inputs, **kwargs):
+    """`Add()(inputs)`: the elementwise sum."""
     return Add(**kwargs)(inputs)
 
 
 def concatenate(inputs, axis=-1, **kwargs):
     return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """`Subtract()(inputs)`: the first of two inputs minus the second."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """`Multiply()(inputs)`: the elementwise product."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """`Average()(inputs)`: the elementwise mean."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """`Maximum()(inputs)`: the elementwise maximum."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """`Minimum()(inputs)`: the elementwise minimum."""
+    return Minimum(**kwargs)(inputs)
+
+
+def dot(inputs, axes=-1, normalize=False, **kwargs):
+    """`Dot(axes, normalize)(inputs)`: the dot product of two inputs along `axes`."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)
 
 
 class Dot(Layer):

@@ -285,3 +285,48 @@ class UnitNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+class RMSNormalization(Layer):
+    """Root-mean-square normalization: `x / sqrt(mean(x^2 over axis) + epsilon) * scale`,
+    without centring; the weight `scale` (initialised to ones) has the sizes of `axis`.
+
+    Example:
+        layer = layered.layers.RMSNormalization(epsilon=1e-6)
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = [int(a) for a in axis] if isinstance(axis, (list, tuple)) else int(axis)
+        self.epsilon = float(epsilon)
+
+    def _axes(self, input_shape):
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        for axis in axes:
+            if not -len(input_shape) <= axis < len(input_shape):
+                raise ShapeError(f"Layer '{self.name}' (RMSNormalization): axis {axis} is out of bounds for input "
+                                 f"shape {tuple(input_shape)}")
+        return sorted(axes)
+
+    def build(self, input_shape):
+        axes = self._axes(input_shape)
+        shape = tuple(input_shape[a] for a in axes)
+        if None in shape:
+            raise ValueError(f"Layer '{self.name}' (RMSNormalization) needs known sizes on axis {self.axis}, got "
+                             f"input shape {tuple(input_shape)}")
+        self.axis = axes  # Keras keeps the axes as a sorted list once built
+        self.scale = self.add_weight(shape=shape, initializer="ones", name="scale")
+        self.built = True
+
+    def call(self, inputs):
+        axes = tuple(a % inputs.ndim for a in self._axes(inputs.shape))
+        rms = ops.rsqrt(ops.mean(ops.square(inputs), axis=axes, keepdims=True) + self.epsilon)
+        broadcast = tuple(inputs.shape[a] if a in axes else 1 for a in range(inputs.ndim))
+        return inputs * rms * ops.reshape(self.scale, broadcast)
+
+    def compute_output_shape(self, input_shape):
+        self._axes(input_shape)
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}

@@ -12,7 +12,7 @@ the loop is never unrolled into the graph.
 from layered import ops
 from layered.graph import build
 from layered.graph.core import ShapeError, Tensor
-from layered.layers.recurrent_cells import BaseCell, GRUCell, LSTMCell, SimpleRNNCell
+from layered.layers.recurrent_cells import BaseCell, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from layered.models.layer import InputSpec, Layer, check_mask, snake_case
 
 
@@ -23,7 +23,8 @@ class RNN(Layer):
 
     Args:
         cell: a cell (SimpleRNNCell, LSTMCell, GRUCell, or any layer with `call(inputs,
-            states, training)` returning `(output, new_states)` and a `state_size`).
+            states, training)` returning `(output, new_states)` and a `state_size`), or a
+            list of cells, run as `StackedRNNCells`.
         return_sequences: return every step's output (batch, time, units), not just the last.
         return_state: also return the final states: `[output, *states]`.
         go_backwards: process the sequence from the end (and return the outputs reversed).
@@ -42,7 +43,7 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
                  unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, (list, tuple)):
-            raise NotImplementedError("RNN over a list of cells (StackedRNNCells) is not supported; stack RNN layers")
+            cell = StackedRNNCells(cell)
         if stateful:
             raise NotImplementedError(f"{type(self).__name__}: stateful=True is not supported (the graph is pure: "
                                       "pass the last states back as initial_state instead)")

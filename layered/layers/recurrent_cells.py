@@ -251,3 +251,68 @@ class GRUCell(BaseCell):
     def get_config(self):
         return {**super().get_config(), "recurrent_activation": activations.serialize(self.recurrent_activation),
                 "reset_after": self.reset_after}
+
+
+class StackedRNNCells(Layer):
+    """Several cells run as one: each step feeds the output of a cell to the next, and the
+    states are all the cells' states in order (`RNN([cell1, cell2])` makes one).
+
+    Example:
+        cells = [layered.layers.LSTMCell(16), layered.layers.LSTMCell(8)]
+        outputs = layered.layers.RNN(layered.layers.StackedRNNCells(cells))(inputs)
+    """
+
+    def __init__(self, cells, **kwargs):
+        super().__init__(**kwargs)
+        for cell in cells:
+            if not hasattr(cell, "call") or not hasattr(cell, "state_size"):
+                raise ValueError(f"StackedRNNCells layer '{self.name}': every cell needs a `call` method and a "
+                                 f"`state_size`, got {cell!r}")
+        self.cells = list(cells)
+
+    @staticmethod
+    def _sizes(cell):
+        size = cell.state_size
+        return list(size) if isinstance(size, (list, tuple)) else [size]
+
+    @property
+    def state_size(self):
+        """Every cell's state sizes, flattened in cell order (the RNN carries a flat list)."""
+        return [size for cell in self.cells for size in self._sizes(cell)]
+
+    @property
+    def output_size(self):
+        last = self.cells[-1]
+        return getattr(last, "output_size", None) or self._sizes(last)[0]
+
+    def build(self, input_shape):
+        for cell in self.cells:
+            if not cell.built:
+                cell.build(input_shape)
+                cell.built = True
+            input_shape = (input_shape[0], getattr(cell, "output_size", None) or self._sizes(cell)[0])
+        self.built = True
+
+    def call(self, inputs, states, training=False):
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        new_states = []
+        for cell in self.cells:
+            count = len(self._sizes(cell))
+            own, states = states[:count], states[count:]
+            inputs, cell_states = cell(inputs, own, training=training)
+            new_states += list(cell_states) if isinstance(cell_states, (list, tuple)) else [cell_states]
+        return inputs, new_states
+
+    def get_initial_state(self, batch_size=None):
+        return [ops.zeros((batch_size, size), self.dtype) for size in self.state_size]
+
+    def get_config(self):
+        from layered.saving.serialization import serialize_layer
+        return {**super().get_config(), "cells": [serialize_layer(cell) for cell in self.cells]}
+
+    @classmethod
+    def from_config(cls, config):
+        from layered.saving.serialization import deserialize_layer
+        config = dict(config)
+        config["cells"] = [deserialize_layer(cell) for cell in config["cells"]]
+        return cls(**config)

@@ -1,4 +1,4 @@
-"""Regularization layers: Dropout and its spatial and Gaussian variants, GaussianNoise,
+"""Regularization layers: Dropout and its spatial, Gaussian and alpha variants, GaussianNoise,
 ActivityRegularization."""
 import math
 
@@ -91,6 +91,64 @@ class SpatialDropout2D(Dropout):
         config = super().get_config()
         del config["noise_shape"], config["trainable"]
         return {**config, "data_format": self.data_format}
+
+
+class SpatialDropout3D(Dropout):
+    """Dropout of whole feature volumes of a 5D input: one draw per (sample, channel).
+
+    Example:
+        layer = layered.layers.SpatialDropout3D(0.2)
+    """
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        last = _channels_last(data_format)
+        super().__init__(rate, noise_shape=(None, 1, 1, 1, None) if last else (None, None, 1, 1, 1), seed=seed,
+                         **kwargs)
+        self.data_format = "channels_last" if last else "channels_first"
+        self.input_spec = InputSpec(ndim=5)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["noise_shape"], config["trainable"]
+        return {**config, "data_format": self.data_format}
+
+
+class AlphaDropout(Layer):
+    """Dropout that keeps the mean and variance of SELU activations: in training a dropped
+    input becomes SELU's negative saturation value, then an affine map restores the
+    statistics. The identity at inference.
+
+    Example:
+        layer = layered.layers.AlphaDropout(0.1)
+    """
+
+    supports_masking = True
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"AlphaDropout layer '{self.name}': rate must be in [0, 1], got {rate}")
+        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0.0:
+            return inputs
+        saturation = -1.6732632423543772 * 1.0507009873554805  # -alpha * scale of SELU
+        keep_prob = 1.0 - self.rate
+        a = (keep_prob * (1.0 + self.rate * saturation ** 2)) ** -0.5
+        b = -a * saturation * self.rate
+        seed, salt = _seed_and_salt(self)
+        shape = inputs.shape if self.noise_shape is None else tuple(
+            d if n is None else n for n, d in zip(self.noise_shape, inputs.shape))
+        like = inputs if None in shape else None
+        keep = build.random_uniform(seed, shape, inputs.dtype, salt=salt, like=like) >= self.rate
+        return ops.where(keep, inputs, saturation) * a + b
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}
 
 
 class GaussianNoise(Layer):

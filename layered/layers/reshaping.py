@@ -3,6 +3,7 @@ upsampling, Masking."""
 import math
 
 from layered import ops
+from layered.convolution import crop_axis, upsample_axis
 from layered.graph import build
 from layered.models.layer import InputSpec, Layer
 
@@ -196,6 +197,21 @@ class ZeroPadding2D(ZeroPadding1D):
         self.padding = _pairs(padding, 2, "ZeroPadding2D padding")
 
 
+class ZeroPadding3D(ZeroPadding1D):
+    """Pads the three spatial axes with zeros: `padding` is an int, three ints or three
+    (before, after) pairs.
+
+    Example:
+        layer = layered.layers.ZeroPadding3D(1)  # (batch, 8, 8, 8, c) -> (batch, 10, 10, 10, c)
+    """
+
+    spatial = 3
+
+    def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        _Spatial.__init__(self, data_format=data_format, **kwargs)
+        self.padding = _pairs(padding, 3, "ZeroPadding3D padding")
+
+
 def _as_pairs(amounts, spatial):
     return (amounts,) if spatial == 1 else amounts
 
@@ -213,14 +229,9 @@ class Cropping1D(_Spatial):
         self.cropping = _pairs(cropping, 1, "Cropping1D cropping")[0]
 
     def call(self, inputs):
-        index = [slice(None)] * inputs.ndim
         for axis, (lo, hi) in zip(self.axes, _as_pairs(self.cropping, self.spatial)):
-            size = inputs.shape[axis]
-            if size is None:
-                raise ValueError(f"Layer '{self.name}' ({type(self).__name__}) needs known sizes on the cropped "
-                                 f"axes, received input shape {inputs.shape}")
-            index[axis] = slice(lo, size - hi)
-        return inputs[tuple(index)]
+            inputs = crop_axis(inputs, axis, lo, hi)  # also on axes of unknown size
+        return inputs
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
@@ -255,6 +266,21 @@ class Cropping2D(Cropping1D):
         self.cropping = _pairs(cropping, 2, "Cropping2D cropping")
 
 
+class Cropping3D(Cropping1D):
+    """Removes slices from the three spatial axes: `cropping` is an int, three ints or three
+    (before, after) pairs.
+
+    Example:
+        layer = layered.layers.Cropping3D(1)  # (batch, 8, 8, 8, c) -> (batch, 6, 6, 6, c)
+    """
+
+    spatial = 3
+
+    def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
+        _Spatial.__init__(self, data_format=data_format, **kwargs)
+        self.cropping = _pairs(cropping, 3, "Cropping3D cropping")
+
+
 class UpSampling1D(_Spatial):
     """Repeats each step `size` times along the steps axis (nearest neighbour).
 
@@ -271,7 +297,7 @@ class UpSampling1D(_Spatial):
 
     def call(self, inputs):
         for axis, size in zip(self.axes, self._sizes()):
-            inputs = ops.repeat(inputs, size, axis=axis)
+            inputs = upsample_axis(inputs, axis, size)  # also on axes of unknown size
         return inputs
 
     def compute_output_shape(self, input_shape):
@@ -302,6 +328,22 @@ class UpSampling2D(UpSampling1D):
 
     def get_config(self):
         return {**super().get_config(), "interpolation": self.interpolation}
+
+
+class UpSampling3D(UpSampling1D):
+    """Repeats each of the three spatial axes: `size` is an int or three ints (nearest).
+
+    Example:
+        layer = layered.layers.UpSampling3D(2)  # (batch, 4, 4, 4, c) -> (batch, 8, 8, 8, c)
+    """
+
+    spatial = 3
+
+    def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
+        _Spatial.__init__(self, data_format=data_format, **kwargs)
+        self.size = (int(size),) * 3 if isinstance(size, int) else tuple(int(s) for s in size)
+        if len(self.size) != 3:
+            raise ValueError(f"UpSampling3D layer '{self.name}': size must be an int or 3 ints, got {size!r}")
 
 
 class Masking(Layer):

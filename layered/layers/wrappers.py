@@ -1,4 +1,5 @@
-"""Layers that wrap another layer: Bidirectional (an RNN both ways) and TimeDistributed."""
+"""Layers that wrap other layers: Bidirectional (an RNN both ways), TimeDistributed, the Wrapper
+base class and Pipeline (a chain of layers as one)."""
 from layered import ops
 from layered.graph import build
 from layered.models.layer import InputSpec, Layer
@@ -173,3 +174,79 @@ class TimeDistributed(Layer):
         from layered.saving.serialization import deserialize_layer
         return cls(**{**config, "layer": deserialize_layer(config["layer"])})
 
+
+
+class Wrapper(Layer):
+    """Base of layers that wrap one other layer (`self.layer`), built with the wrapper; a
+    subclass writes `call` around `self.layer(...)`.
+
+    Example:
+        class Doubled(layered.layers.Wrapper):
+            def call(self, inputs):
+                return self.layer(inputs) * 2.0
+    """
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError(f"{type(self).__name__} wraps a Layer, got {layer!r}")
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape=None):
+        if not self.layer.built:
+            self.layer.build(input_shape)
+            self.layer.built = True
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        return self.layer(inputs, *args, **kwargs)
+
+    def get_config(self):
+        from layered.saving.serialization import serialize_layer
+        return {**super().get_config(), "layer": serialize_layer(self.layer)}
+
+    @classmethod
+    def from_config(cls, config):
+        from layered.saving.serialization import deserialize_layer
+        config = dict(config)
+        config["layer"] = deserialize_layer(config["layer"])
+        return cls(**config)
+
+
+class Pipeline(Layer):
+    """Applies `layers` one after another (a preprocessing chain kept as one layer); the
+    `training` flag goes to each, and called directly on data it is True, as in Keras.
+
+    Example:
+        augment = layered.layers.Pipeline([layered.layers.RandomFlip(), layered.layers.RandomRotation(0.1)])
+    """
+
+    supports_masking = True
+
+    def __init__(self, layers, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self._pipeline_layers = list(layers)
+        self.pipeline = self._pipeline_layers  # tracked: their weights are the pipeline's
+
+    def _eager_call(self, args, kwargs):
+        return super()._eager_call(args, {"training": True, **kwargs})
+
+    def call(self, inputs, training=None):
+        for layer in self._pipeline_layers:
+            inputs = layer(inputs) if training is None else layer(inputs, training=training)
+        return inputs
+
+    @property
+    def layers(self):
+        return list(self._pipeline_layers)
+
+    def get_config(self):
+        from layered.saving.serialization import serialize_layer
+        return {"layers": [serialize_layer(layer) for layer in self._pipeline_layers], "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        from layered.saving.serialization import deserialize_layer
+        config = dict(config)
+        config["layers"] = [deserialize_layer(layer) for layer in config["layers"]]
+        return cls(**config)

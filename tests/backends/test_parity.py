@@ -18,7 +18,7 @@ CASES = {name: (getattr(b, name), [POS(3, 4)]) for name in
          ("neg", "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "logistic", "abs", "sign",
           "square", "reciprocal", "erf", "sin", "cos", "floor")}
 CASES.update({name: (getattr(b, name), [POS(3, 4), POS(4)]) for name in
-              ("add", "sub", "mul", "div", "pow", "maximum", "minimum")})
+              ("add", "sub", "mul", "div", "pow", "maximum", "minimum", "atan2")})
 CASES.update({name: (lambda x, y, n=name: b.where(getattr(b, n)(x, y), x, y), [F(3, 4), F(3, 4)]) for name in
               ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")})
 CASES.update({
@@ -41,6 +41,8 @@ CASES.update({
     "scatter_add": (lambda x, u: b.scatter_add(x, IDX, u, 0), [F(3, 4), F(2, 2, 4)]),
     "one_hot": (lambda x: x * b.one_hot(np.int32([0, 2, 5]), 4), [F(3, 4)]),
     "matmul": (b.matmul, [F(2, 3, 4), F(4, 5)]),
+    "cumsum": (lambda x: b.cumsum(x, 1) + b.cumsum(x, 0, reverse=True), [F(3, 4)]),
+    "argsort": (lambda x: x * b.cast(b.argsort(b.stop_gradient(x), 0), "float32"), [F(3, 4)]),
     "cast": (lambda x: b.cast(b.cast(x, "float16"), "float32") * x, [F(3, 4)]),
     "stop_gradient": (lambda x: b.stop_gradient(x) * x, [F(3, 4)]),
     "random_uniform": (lambda x: x * b.random_uniform(np.uint32([1, 2]), x.shape), [F(3, 4)]),

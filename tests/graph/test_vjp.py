@@ -46,6 +46,7 @@ BINARY_DOMAINS = {
     "add": (values, values), "sub": (values, values), "mul": (values, values),
     "div": (values, away_from_zero), "maximum": (values, values), "minimum": (values, values),
     "pow": (lambda r, s: r.uniform(0.3, 2.0, s), values),
+    "atan2": (values, away_from_zero),
 }
 
 
@@ -156,6 +157,15 @@ def test_matmul_batched(batch, n, k, m):
     check_vjp(b.matmul, [a, c])
 
 
+@SETTINGS
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), data=st.data())
+def test_cumsum(shape, data):
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    x = values(np.random.default_rng(10), shape)
+    check_vjp(lambda x: b.cumsum(x, axis), [x])
+    check_vjp(lambda x: b.cumsum(x, axis, reverse=True), [x])
+
+
 def test_cast_and_stop_gradient():
     x = np.random.default_rng(4).normal(size=(3, 2))
     check_vjp(lambda x: b.cast(b.cast(x, "float32"), "float64") * x, [x], rtol=1e-5, atol=1e-6, eps=1e-3)
@@ -198,7 +208,7 @@ NONDIFF_CASES = {
     "greater": lambda x: b.greater(x, 0.5), "greater_equal": lambda x: b.greater_equal(x, 0.5),
     "logical_and": lambda x: b.logical_and(b.stop_gradient(x) > 0, x), "logical_or": lambda x: b.logical_or(x, x),
     "logical_not": lambda x: b.logical_not(x),
-    "argmax": lambda x: b.argmax(x), "argmin": lambda x: b.argmin(x),
+    "argmax": lambda x: b.argmax(x), "argmin": lambda x: b.argmin(x), "argsort": lambda x: b.argsort(x),
     "one_hot": lambda x: b.one_hot(b.cast(x, "int32"), 3),
     "random_uniform": lambda x: b.random_uniform(np.uint32([1, 2]), x.shape, "float64", like=x),
     "random_normal": lambda x: b.random_normal(np.uint32([1, 2]), x.shape, "float64", like=x),

@@ -1,0 +1,1 @@
+"""The implementation modules of `layered.ops` beyond its core (see `layered/ops.py`)."""

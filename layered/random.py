@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from layered.graph.core import Placeholder
+from layered.graph.core import Dim, Placeholder
 
 _generator = [np.random.default_rng()]
 _state = threading.local()
@@ -142,8 +142,9 @@ def _float_dtype(dtype):
 def _shape(shape):
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if any(d is None for d in shape):
-        raise ValueError(f"random draws need a fully known shape, got {shape}")
-    return tuple(int(d) for d in shape)
+        raise ValueError(f"random draws need a shape without None, got {shape} (pass ops.shape(x)[i] for a "
+                         "size known only at run time)")
+    return tuple(d if isinstance(d, Dim) else int(d) for d in shape)  # a Dim: read when the graph runs
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):

@@ -316,7 +316,8 @@ def cast(x, dtype):
 def _random(name):
     def apply(seed, shape, dtype="float32", salt=0, like=None):
         shape, like = _shape_and_like(shape, like)
-        inputs = [as_tensor(seed, "uint32")] + ([] if like is None else [like])
+        # `like` only lends its run-time shape: no gradient flows through it.
+        inputs = [as_tensor(seed, "uint32")] + ([] if like is None else [stop_gradient(like)])
         return bind(P[name], inputs, shape=shape, dtype=canonical_dtype(dtype), salt=int(salt))
     apply.__name__ = name
     return apply

@@ -210,8 +210,11 @@ NONDIFF_CASES = {
     "logical_not": lambda x: b.logical_not(x),
     "argmax": lambda x: b.argmax(x), "argmin": lambda x: b.argmin(x), "argsort": lambda x: b.argsort(x),
     "one_hot": lambda x: b.one_hot(b.cast(x, "int32"), 3),
-    "random_uniform": lambda x: b.random_uniform(np.uint32([1, 2]), x.shape, "float64", like=x),
-    "random_normal": lambda x: b.random_normal(np.uint32([1, 2]), x.shape, "float64", like=x),
+    # Bound directly: the builders cut the gradient of their shape-only `like` input.
+    "random_uniform": lambda x: b.bind(PRIMITIVES["random_uniform"], [b.as_tensor(np.uint32([1, 2])), x],
+                                       shape=(None,), dtype="float64", salt=0),
+    "random_normal": lambda x: b.bind(PRIMITIVES["random_normal"], [b.as_tensor(np.uint32([1, 2])), x],
+                                      shape=(None,), dtype="float64", salt=0),
 }
 
 

@@ -335,7 +335,10 @@ class Layer:
         if output_mask is not None:
             for t, m in zip(tree.flatten(outputs), _spread(output_mask, len(tree.flatten(outputs)))):
                 t._keras_mask = m
-        self._last_call = (given, outputs)
+        if history or self._last_call is None:
+            # A model's own graph (tensors with history) defines input_shape/output_shape; the
+            # traces of fit and predict, at the data's sizes, do not overwrite it.
+            self._last_call = (given, outputs)
         if history:
             record = CallRecord(self, (given,) + tuple(rest), dict(kwargs), outputs)
             for index, t in enumerate(tree.flatten(outputs)):

@@ -150,3 +150,11 @@ def test_from_config_rebuilds_the_model_from_its_own_config(backend):
     clone.set_weights(model.get_weights())
     x = np.ones((2, 3), "float32")
     np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_predict_does_not_change_the_shapes_the_model_reports(backend):
+    inputs = layered.Input((None, 6))
+    dense = layers.Dense(3)
+    model = layered.Model(inputs, dense(inputs))
+    model.predict(np.ones((2, 7, 6), "float32"), verbose=0)
+    assert dense.output_shape == (None, None, 3) and dense.input_shape == (None, None, 6)

@@ -307,6 +307,16 @@ LOSS_FUNCTIONS = {  # the names Keras 3 resolves, aliases included
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 
+def _weigh(values, sample_weight):
+    """(values * weights, weights), or (values, None) without `sample_weight`."""
+    if sample_weight is None:
+        return values, None
+    weights = b.as_tensor(sample_weight, values.dtype)
+    while weights.ndim > values.ndim and weights.shape[-1] == 1:  # (n, 1) weights, (n,) values
+        weights = ops.squeeze(weights, -1)
+    return values * weights, weights
+
+
 class Loss:
     """A loss function with its arguments, reducing per-sample values to a scalar.
 
@@ -333,13 +343,7 @@ class Loss:
         return type(self).function(y_true, y_pred, **self.kwargs)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        values = self.call(y_true, y_pred)
-        weights = None
-        if sample_weight is not None:
-            weights = b.as_tensor(sample_weight, values.dtype)
-            while weights.ndim > values.ndim and weights.shape[-1] == 1:  # (n, 1) weights, (n,) values
-                weights = ops.squeeze(weights, -1)
-            values = values * weights
+        values, weights = _weigh(self.call(y_true, y_pred), sample_weight)
         if self.reduction in ("none", None):
             return values
         if self.reduction == "sum":
@@ -459,11 +463,7 @@ class Circle(_CircleBase):
     def __call__(self, y_true, y_pred, sample_weight=None):
         values = self.call(y_true, y_pred)
         valid = b.cast(ops.stop_gradient(values) > 0.0, values.dtype)  # Keras masks the zero losses
-        if sample_weight is not None:
-            weights = b.as_tensor(sample_weight, values.dtype)
-            while weights.ndim > values.ndim and weights.shape[-1] == 1:  # (n, 1) weights, (n,) values
-                weights = ops.squeeze(weights, -1)
-            values = values * weights
+        values, weights = _weigh(values, sample_weight)
         if self.reduction in ("none", None):
             return values
         if self.reduction == "sum":

@@ -170,17 +170,23 @@ def _pool_geometry(x_shape, window, strides, padding):
     return out_spatial, (1,) * n, any(s < k for s, k in zip(strides, window))
 
 
-def max_pool(x, *, window, strides, padding, out=None):
+def _reduce_windows(x, window, strides, padding, pad_value, combine, out):
+    """Every window of `x` (padded with `pad_value`) folded tap by tap into `out` with the
+    in-place ufunc `combine` (np.maximum, np.add)."""
     out_spatial, ones, _ = _pool_geometry(x.shape, window, strides, padding)
-    xp = _padded(x, padding, -np.inf)
+    xp = _padded(x, padding, pad_value)
     out = _result(out, (x.shape[0],) + out_spatial + (x.shape[-1],), x.dtype)
     for i, offset in enumerate(window_offsets(window)):
         tap = xp[_tap(offset, strides, ones, out_spatial)]
         if i == 0:
             np.copyto(out, tap)
         else:
-            np.maximum(out, tap, out=out)
+            combine(out, tap, out=out)
     return out
+
+
+def max_pool(x, *, window, strides, padding, out=None):
+    return _reduce_windows(x, window, strides, padding, -np.inf, np.maximum, out)
 
 
 def max_pool_backprop(x, y, g, *, window, strides, padding, out=None):
@@ -223,15 +229,7 @@ def _tiles(padded_shape, window, strides, out_spatial):
 
 
 def avg_pool(x, *, window, strides, padding, out=None):
-    out_spatial, ones, _ = _pool_geometry(x.shape, window, strides, padding)
-    xp = _padded(x, padding, 0)
-    out = _result(out, (x.shape[0],) + out_spatial + (x.shape[-1],), x.dtype)
-    for i, offset in enumerate(window_offsets(window)):
-        tap = xp[_tap(offset, strides, ones, out_spatial)]
-        if i == 0:
-            np.copyto(out, tap)
-        else:
-            out += tap
+    out = _reduce_windows(x, window, strides, padding, 0, np.add, out)
     if any(lo or hi for lo, hi in padding):
         out /= pool_counts(x.shape[1:-1], window, strides, padding).astype(out.dtype)
     else:

@@ -26,6 +26,14 @@ def image_data_format(layer, data_format):
     return data_format
 
 
+def _with_image_size(layer, input_shape):
+    """`input_shape` with its height and width set to the layer's `height` and `width`."""
+    shape = list(input_shape)
+    for axis, target in zip(image_axes(layer, len(shape)), (layer.height, layer.width)):
+        shape[axis] = target
+    return tuple(shape)
+
+
 class RandomFlip(Layer):
     """Flips each image left-right and/or top-bottom with probability 1/2, in training only
     ('horizontal_and_vertical' flips both axes on one draw, as Keras does).
@@ -102,10 +110,7 @@ class CenterCrop(Layer):
         return ops.cast(inputs, self.dtype)[tuple(index)]
 
     def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        for axis, target in zip(image_axes(self, len(shape)), (self.height, self.width)):
-            shape[axis] = target
-        return tuple(shape)
+        return _with_image_size(self, input_shape)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "height": self.height, "width": self.width}
@@ -167,10 +172,7 @@ class Resizing(Layer):
         return x
 
     def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        for axis, target in zip(image_axes(self, len(shape)), (self.height, self.width)):
-            shape[axis] = target
-        return tuple(shape)
+        return _with_image_size(self, input_shape)
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width,
@@ -223,10 +225,7 @@ class RandomCrop(Layer):
         return x
 
     def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        for axis, target in zip(image_axes(self, len(shape)), (self.height, self.width)):
-            shape[axis] = target
-        return tuple(shape)
+        return _with_image_size(self, input_shape)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "height": self.height, "width": self.width,

@@ -61,6 +61,16 @@ def _known_sizes(layer, input_shape, axes):
     return sizes
 
 
+def _scale_and_centre(inputs, mean, variance, epsilon, gamma, beta):
+    """(inputs - mean) / sqrt(variance + epsilon), times `gamma` and plus `beta` where they are
+    not None (all broadcastable to the inputs)."""
+    factor = ops.rsqrt(variance + epsilon)
+    if gamma is not None:
+        factor = factor * gamma
+    outputs = (inputs - mean) * factor
+    return outputs if beta is None else outputs + beta
+
+
 class BatchNormalization(_ScaleAndCentre):
     """Normalizes each feature (along `axis`) by the batch's mean and variance in training and by
     moving averages of them at inference, then scales by `gamma` and shifts by `beta`.
@@ -116,11 +126,7 @@ class BatchNormalization(_ScaleAndCentre):
         else:
             mean, variance = self.moving_mean, self.moving_variance
         mean, variance, gamma, beta = (_along(w, [axis], ndim) for w in (mean, variance, self.gamma, self.beta))
-        factor = ops.rsqrt(variance + self.epsilon)
-        if gamma is not None:
-            factor = factor * gamma
-        outputs = (inputs - mean) * factor
-        return outputs if beta is None else outputs + beta
+        return _scale_and_centre(inputs, mean, variance, self.epsilon, gamma, beta)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
@@ -187,11 +193,7 @@ class LayerNormalization(_ScaleAndCentre):
         if self.rms_scaling:  # Keras 3 divides the uncentred input by the standard deviation
             factor = ops.rsqrt(variance + self.epsilon)
             return inputs * factor if gamma is None else inputs * factor * gamma
-        factor = ops.rsqrt(variance + self.epsilon)
-        if gamma is not None:
-            factor = factor * gamma
-        outputs = (inputs - mean) * factor
-        return outputs if beta is None else outputs + beta
+        return _scale_and_centre(inputs, mean, variance, self.epsilon, gamma, beta)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "rms_scaling": self.rms_scaling}

@@ -62,7 +62,10 @@ def _read_members(filepath):
             names = [info.filename for info in infos]
             unexpected = [n for n in names if n not in MEMBERS]
             if unexpected or len(set(names)) != len(names):
-                raise ValueError(f"'{filepath}' is not a layered model file: unexpected members {unexpected or names}")
+                hint = (" (a Keras .keras file: its HDF5 weights are not read here; rebuild the model in layered and "
+                        "copy the weights with set_weights)") if "model.weights.h5" in names else ""
+                raise ValueError(f"'{filepath}' is not a layered model file: unexpected members "
+                                 f"{unexpected or names}{hint}")
             for info in infos:
                 if info.file_size > _MAX_MEMBER_BYTES:
                     raise ValueError(f"'{filepath}': member {info.filename} claims {info.file_size} bytes; refused")

@@ -167,3 +167,13 @@ def test_a_registered_loss_function_comes_back_with_the_model(backend, tmp_path)
     assert loaded.loss is scaled_mse
     with layered.saving.custom_object_scope({"ModelFileTest>scaled_mse": scaled_mse}):
         assert layered.models.load_model(tmp_path / "m.layered").loss is scaled_mse
+
+
+def test_a_keras_written_file_is_refused_saying_what_it_is(tmp_path):
+    path = tmp_path / "from_keras.keras"
+    with zipfile.ZipFile(path, "w") as archive:  # the members Keras 3 writes
+        archive.writestr("metadata.json", "{}")
+        archive.writestr("config.json", "{}")
+        archive.writestr("model.weights.h5", b"\x89HDF\r\n")
+    with pytest.raises(ValueError, match="a Keras .keras file"):
+        layered.models.load_model(path)

@@ -9,7 +9,7 @@ import itertools
 import math
 
 from layered.graph import build as b
-from layered.graph.core import is_float
+from layered.graph.core import Dim, is_float
 from layered.graph.primitives import PRIMITIVES
 from layered.graph.scan import scan_vjp
 
@@ -264,7 +264,19 @@ def _(node, g):
     stops = [None if d is None else lo + d + (d - 1) * it for d, lo, it in zip(x.shape, low, interior)]
     starts = [0 if d is None else lo for d, lo in zip(x.shape, low)]
     steps = [1 if d is None else it + 1 for d, it in zip(x.shape, interior)]
-    return [b.slice(g, starts, stops, steps)]
+    g = b.slice(g, starts, stops, steps)
+    # An axis of unknown size cannot be sliced by position: gather x's elements from it instead.
+    for axis, (d, lo, hi, it) in enumerate(zip(x.shape, low, node.attrs["high"], interior)):
+        if d is None and (lo, hi, it) != (0, 0, 0):
+            g = b.take(g, _run_time_positions(x, axis, lo, it + 1), axis)
+    return [g]
+
+
+def _run_time_positions(x, axis, start, step):
+    """int32 [start, start + step, ...], one per element of `x` along `axis` (size known at run time)."""
+    count = b.ones_like(b.dims_reference([(0, Dim(x, axis))], 1))
+    index = b.cast(b.cumsum(b.cast(count, "float32"), axis=0), "int32")  # 1, 2, ..., n
+    return (index - 1) * step + start
 
 
 @_rule("take")

@@ -371,3 +371,19 @@ def test_scan_without_sequences_and_gradients_of_gradients():
         return dw
 
     check_vjp(first_grad, [values(rng, (4, 2, 3)), values(rng, (3, 3)) * 0.5])
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "jax"])
+def test_pad_gradient_on_axes_of_unknown_size_is_cropped_back(backend_name, monkeypatch):
+    # Slicing needs known sizes; the rule gathers the unpadded positions at run time instead.
+    pytest.importorskip(backend_name)
+    monkeypatch.setenv("LAYERED_BACKEND", backend_name)
+    weights = np.arange(4 * 8, dtype="float64").reshape(4, 8)
+    grads = []
+    for shape in [(None, None), (4, 3)]:
+        q = layered.placeholder(shape, "float64")
+        y = b.pad(q, (0, 2), (0, 1), (0, 1))
+        [g] = autodiff.grad(layered.ops.sum(y * layered.constant(weights)), [q])
+        grads.append(layered.function([q], g)(np.ones((4, 3))))
+    np.testing.assert_array_equal(grads[0], grads[1])
+    np.testing.assert_array_equal(grads[0], weights[:, 2:7:2])

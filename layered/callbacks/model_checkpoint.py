@@ -7,9 +7,9 @@ from layered.callbacks.callback import Callback
 from layered.callbacks.monitor import check_mode, improves, monitor_direction, worst
 from layered.callbacks.progbar import print_msg
 from layered.saving.atomic import check_writable
+from layered.saving.model_file import MODEL_SUFFIXES
 from layered.saving.weights import check_weights_suffix
 
-MODEL_SUFFIX = ".layered"
 
 
 class ModelCheckpoint(Callback):
@@ -52,8 +52,9 @@ class ModelCheckpoint(Callback):
                 check_weights_suffix(self.filepath)
             except ValueError as error:
                 raise ValueError(f"ModelCheckpoint(save_weights_only=True): {error}") from None
-        elif not self.filepath.endswith(MODEL_SUFFIX):
-            raise ValueError(f"ModelCheckpoint saves whole models to '{MODEL_SUFFIX}' files, got '{self.filepath}'; "
+        elif not self.filepath.endswith(MODEL_SUFFIXES):
+            raise ValueError(f"ModelCheckpoint saves whole models to '.layered' or '.keras' files, got "
+                             f"'{self.filepath}'; "
                              "for weights only pass save_weights_only=True and a '.weights.npz' name")
         is_count = isinstance(save_freq, numbers.Integral) and not isinstance(save_freq, bool)
         if save_freq != "epoch" and not (is_count and save_freq > 0):

@@ -53,7 +53,10 @@ def read_npz(filepath):
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"no such file: '{filepath}'")
     if not zipfile.is_zipfile(filepath):
-        raise ValueError(f"'{filepath}' is not an .npz archive (a zip of NumPy arrays)")
+        with open(filepath, "rb") as f:
+            hdf5 = f.read(8) == b"\x89HDF\r\n\x1a\n"
+        raise ValueError(f"'{filepath}' is not an .npz archive (a zip of NumPy arrays)" +
+                         (": it is an HDF5 file, as Keras writes; layered does not read HDF5" if hdf5 else ""))
     try:
         with np.load(filepath, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
@@ -66,12 +69,26 @@ def read_npz(filepath):
         raise ValueError(f"'{filepath}' is a damaged .npz archive: {error}") from error
 
 
+# Keras scripts name weights files "*.weights.h5": accepted so they run unchanged, but what is
+# written under that name is still layered's .npz archive (h5py is not a dependency).
+KERAS_WEIGHTS_SUFFIX = ".weights.h5"
+_warned_keras_suffix = False
+
+
 def check_weights_suffix(filepath):
-    """Raise `ValueError` unless `filepath` ends in `.weights.npz`."""
-    if not os.fspath(filepath).endswith(WEIGHTS_SUFFIX):
+    """Raise `ValueError` unless `filepath` ends in `.weights.npz` (or Keras's `.weights.h5`)."""
+    global _warned_keras_suffix
+    filepath = os.fspath(filepath)
+    if filepath.endswith(KERAS_WEIGHTS_SUFFIX):
+        if not _warned_keras_suffix:
+            _warned_keras_suffix = True
+            warnings.warn(f"'{filepath}': layered writes and reads weights as a NumPy .npz archive, also under "
+                          "a '.weights.h5' name (it is not an HDF5 file)", stacklevel=3)
+        return
+    if not filepath.endswith(WEIGHTS_SUFFIX):
         raise ValueError(
-            f"a weights file name must end in '{WEIGHTS_SUFFIX}', got '{os.fspath(filepath)}'. (Keras 3 uses "
-            "'.weights.h5'; layered writes NumPy .npz archives instead, since h5py is not a dependency.)")
+            f"a weights file name must end in '{WEIGHTS_SUFFIX}', got '{filepath}'. (Keras 3's "
+            "'.weights.h5' names are accepted too, holding the same .npz archive, since h5py is not a dependency.)")
 
 
 # ---------------------------------------------------------------- model weights

@@ -138,7 +138,7 @@ def test_folders_in_the_name_are_created(tmp_path):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"filepath": "w.h5", "save_weights_only": True}, r"\.weights\.npz"),
-    ({"filepath": "model.keras"}, r"\.layered"),
+    ({"filepath": "model.h5"}, r"'\.layered' or '\.keras'"),
     ({"filepath": "w.weights.npz", "save_weights_only": True, "save_freq": 0}, "save_freq"),
     ({"filepath": "w.weights.npz", "save_weights_only": True, "save_freq": "batch"}, "save_freq"),
 ])

@@ -124,7 +124,7 @@ def test_a_pickled_object_array_is_refused(tmp_path):
         saving.write_npz(tmp_path / "x.npz", {"a": np.array([None], dtype=object)})
 
 
-@pytest.mark.parametrize("name", ["model.h5", "model.weights.h5", "model.npz", "model.keras"])
+@pytest.mark.parametrize("name", ["model.h5", "model.npz", "model.keras"])
 def test_a_wrong_suffix_is_refused(tmp_path, name):
     model = mlp()
     with pytest.raises(ValueError, match=r"must end in '\.weights\.npz'.*\.weights\.h5.*h5py"):
@@ -275,3 +275,21 @@ def test_the_optimizer_member_of_a_model_file_loads_with_the_same_keys(tmp_path)
     fresh = mlp()
     saving.assign_optimizer_arrays(fresh.optimizer, fresh.trainable_weights, arrays)
     assert same([v.numpy() for v in fresh.optimizer.variables], [v.numpy() for v in model.optimizer.variables])
+
+
+def test_a_keras_weights_name_holds_the_same_archive(tmp_path, monkeypatch):
+    # Keras scripts write "*.weights.h5": accepted, with a warning that the content is .npz.
+    monkeypatch.setattr(saving.weights, "_warned_keras_suffix", False)
+    model = mlp()
+    with pytest.warns(UserWarning, match="not an HDF5 file"):
+        model.save_weights(tmp_path / "model.weights.h5")
+    other = mlp()
+    other.load_weights(tmp_path / "model.weights.h5")
+    assert same(other.get_weights(), model.get_weights())
+
+
+def test_an_hdf5_file_is_named_as_such(tmp_path):
+    path = tmp_path / "from_keras.weights.h5"
+    path.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64)
+    with pytest.raises(ValueError, match="it is an HDF5 file"):
+        mlp().load_weights(path)

@@ -91,6 +91,14 @@ def transpose(x, axes=None):
     return b.transpose(x, axes)
 
 
+def _own_sizes(x):
+    """x's shape with each unknown size as a run-time `Dim` of x: a reshape that only adds or
+    drops size-1 axes then works for any number of unknown sizes."""
+    if builtins.sum(d is None for d in x.shape) <= 1:  # `sum` is ops.sum here
+        return list(x.shape)  # one unknown size: the reshape infers it
+    return [Dim(x, i) if d is None else d for i, d in enumerate(x.shape)]
+
+
 def _reshape_known(x, shape):
     if shape.count(None) > 1:
         raise ValueError(f"cannot reshape {x.shape} to {shape}: more than one unknown dimension")
@@ -103,10 +111,10 @@ def expand_dims(x, axis):
     axes = (axis,) if isinstance(axis, int) or np.ndim(axis) == 0 else tuple(axis)
     rank = x.ndim + len(axes)
     axes = sorted(int(a) % rank for a in axes)
-    shape = list(x.shape)
+    shape = _own_sizes(x)
     for a in axes:
         shape.insert(a, 1)
-    return _reshape_known(x, tuple(shape))
+    return b.reshape(x, tuple(shape))
 
 
 def squeeze(x, axis=None):
@@ -115,7 +123,7 @@ def squeeze(x, axis=None):
     for a in axes:
         if x.shape[a] != 1:
             raise ValueError(f"cannot squeeze axis {a} of size {x.shape[a]} in {x.shape}")
-    return _reshape_known(x, tuple(d for i, d in enumerate(x.shape) if i not in axes))
+    return b.reshape(x, tuple(d for i, d in enumerate(_own_sizes(x)) if i not in axes))
 
 
 def flatten(x):

@@ -415,3 +415,13 @@ def test_run_time_sizes_from_shape_feed_shape_arguments(backend):
     np.testing.assert_array_equal(got[2], [0, 1, 2])
     with pytest.raises(TypeError, match="known only at run time"):
         batch * 2
+
+
+def test_expand_dims_and_squeeze_with_several_unknown_sizes(backend):
+    x = layered.placeholder((None, None, 4), "float32")
+    grown = ops.expand_dims(x, 1)
+    assert grown.shape == (None, 1, None, 4) and ops.squeeze(grown, 1).shape == (None, None, 4)
+    values = np.arange(24, dtype="float32").reshape(2, 3, 4)
+    out_grown, out_back = layered.function([x], [grown, ops.squeeze(grown, 1)])(values)
+    np.testing.assert_array_equal(out_grown, values[:, None])
+    np.testing.assert_array_equal(out_back, values)

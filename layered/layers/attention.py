@@ -7,7 +7,7 @@ from layered import constraints, initializers, ops, regularizers
 from layered.graph import build
 from layered.graph.core import ShapeError, Tensor
 from layered.layers.regularization import Dropout
-from layered.models.layer import Layer, check_mask, insert_axis
+from layered.models.layer import Layer, check_mask
 
 # What a masked score becomes before the softmax: far below any real score, but finite, so
 # a row with every key masked still gets (uniform) weights instead of NaN, as in Keras.
@@ -141,7 +141,7 @@ class MultiHeadAttention(Layer):
     def _heads(self, x, prefix):
         """(batch, steps, width) -> (batch, heads, steps, size): one broadcast matmul per head."""
         kernel, bias = getattr(self, f"_{prefix}_weights")
-        x = ops.matmul(insert_axis(x, 1), ops.transpose(kernel, (1, 0, 2)))
+        x = ops.matmul(ops.expand_dims(x, 1), ops.transpose(kernel, (1, 0, 2)))
         return x if bias is None else x + ops.expand_dims(bias, 1)
 
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
@@ -164,7 +164,7 @@ class MultiHeadAttention(Layer):
         if mask is not None:
             # Replaced, not shifted, as Keras does: no gradient reaches a masked score (a padded
             # query, with every key masked, still gets uniform weights in the softmax).
-            mask = insert_axis(mask, 1)  # one mask for every head
+            mask = ops.expand_dims(mask, 1)  # one mask for every head
             weights = ops.where(mask, scores, -_MASKED)
         weights = ops.softmax(weights, axis=-1)
         if mask is not None and (self.dropout > 0 or return_attention_scores):
@@ -188,11 +188,11 @@ class MultiHeadAttention(Layer):
         mask = None
         if query_mask is not None:
             check_mask(self, "the query mask", query_mask, (batch, length_q))
-            mask = insert_axis(query_mask, -1)
+            mask = ops.expand_dims(query_mask, -1)
         for what, m in (("the value mask", value_mask), ("the key mask", key_mask)):
             if m is not None:
                 check_mask(self, what, m, (batch, length_s))
-                mask = _and(mask, insert_axis(m, -2))
+                mask = _and(mask, ops.expand_dims(m, -2))
         if use_causal_mask:
             mask = _and(mask, _causal_mask(query, value))
         if attention_mask is not None:
@@ -260,13 +260,13 @@ class Attention(Layer):
         key = inputs[2] if len(inputs) > 2 else value
         query_mask, value_mask = self._masks(mask, query, value)
         scores = self._scores(query, key)  # (batch, Tq, Tv)
-        allowed = None if value_mask is None else insert_axis(value_mask, -2)
+        allowed = None if value_mask is None else ops.expand_dims(value_mask, -2)
         if use_causal_mask:
             allowed = _and(allowed, _causal_mask(query, value))
         weights = ops.softmax(_mask_scores(scores, allowed), axis=-1)
         outputs = ops.matmul(self._dropout_layer(weights, training=training), value)
         if query_mask is not None:
-            outputs = outputs * ops.cast(insert_axis(query_mask, -1), outputs.dtype)
+            outputs = outputs * ops.cast(ops.expand_dims(query_mask, -1), outputs.dtype)
         return (outputs, weights) if return_attention_scores else outputs
 
     def _masks(self, mask, query, value):
@@ -286,7 +286,7 @@ class Attention(Layer):
         if self.score_mode == "dot":
             scores = ops.matmul(query, ops.transpose(key, (0, 2, 1)))
             return scores if self.scale is None else scores * self.scale
-        pairs = insert_axis(query, -2) + insert_axis(key, -3)  # (batch, Tq, Tv, dim)
+        pairs = ops.expand_dims(query, -2) + ops.expand_dims(key, -3)  # (batch, Tq, Tv, dim)
         if self.scale is not None:
             pairs = pairs * self.scale
         return ops.sum(ops.tanh(pairs), axis=-1) * self.concat_score_weight
@@ -327,7 +327,7 @@ class AdditiveAttention(Attention):
         self.built = True
 
     def _scores(self, query, key):
-        pairs = ops.tanh(insert_axis(query, -2) + insert_axis(key, -3))  # (batch, Tq, Tv, dim)
+        pairs = ops.tanh(ops.expand_dims(query, -2) + ops.expand_dims(key, -3))  # (batch, Tq, Tv, dim)
         if self.scale is not None:
             pairs = pairs * self.scale
         return ops.sum(pairs, axis=-1)

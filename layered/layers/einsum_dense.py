@@ -12,7 +12,7 @@ import string
 from layered import activations, constraints, initializers, ops, regularizers
 from layered.graph import build
 from layered.graph.core import ShapeError
-from layered.models.layer import Layer, insert_axis
+from layered.models.layer import Layer
 
 
 class EinsumDense(Layer):
@@ -198,7 +198,7 @@ def _reshape(x, shape):
         return build.reshape(x, tuple(-1 if d is None else d for d in shape))
     like = build.stop_gradient(x)
     while like.ndim < len(shape):
-        like = insert_axis(like, -1)
+        like = ops.expand_dims(like, -1)
     while like.ndim > len(shape):
         like = ops.sum(like, axis=-1)
     return build.reshape(x, shape, like=like)

@@ -4,7 +4,7 @@ import functools
 from layered import ops
 from layered.graph.core import ShapeError
 from layered.graph.primitives import broadcast_shapes
-from layered.models.layer import Layer, insert_axis
+from layered.models.layer import Layer
 
 
 class Merge(Layer):
@@ -61,7 +61,7 @@ class Multiply(Merge):
 
     def call(self, inputs, mask=None):
         masks = mask or [None] * len(inputs)
-        inputs = [x if m is None else ops.where(insert_axis(m, -1), x, 1.0) for x, m in zip(inputs, masks)]
+        inputs = [x if m is None else ops.where(ops.expand_dims(m, -1), x, 1.0) for x, m in zip(inputs, masks)]
         return functools.reduce(self.combine, inputs)
 
 
@@ -84,7 +84,7 @@ class _MaskedExtremum(Merge):
 
 def _steps(mask):
     """A (batch, steps) mask as (batch, steps, 1), to select whole feature vectors."""
-    return None if mask is None else insert_axis(mask, -1)
+    return None if mask is None else ops.expand_dims(mask, -1)
 
 
 class Maximum(_MaskedExtremum):
@@ -139,7 +139,7 @@ class Concatenate(Layer):
             if m is None:
                 spread.append(ops.ones_like(x, dtype="bool"))
             elif m.ndim < x.ndim:
-                spread.append(ops.broadcast_to(insert_axis(m, -1), x.shape, like=x))
+                spread.append(ops.broadcast_to(ops.expand_dims(m, -1), x.shape, like=x))
             else:
                 spread.append(m)
         # A mask is data: no gradient runs through it (nor through the `like` tensors above).

@@ -2,7 +2,7 @@
 from layered import constraints, initializers, ops, regularizers
 from layered.graph.core import ShapeError
 from layered.graph.primitives import normalize_axes
-from layered.models.layer import InputSpec, Layer, check_mask, insert_axis
+from layered.models.layer import InputSpec, Layer, check_mask
 
 
 class _ScaleAndCentre(Layer):
@@ -142,7 +142,7 @@ def _masked_moments(inputs, axes, mask):
         return ops.moments(inputs, axes)
     weights = ops.cast(mask, inputs.dtype)
     while weights.ndim < inputs.ndim:
-        weights = insert_axis(weights, -1)
+        weights = ops.expand_dims(weights, -1)
     count = ops.sum(weights * ops.ones_like(inputs), axes) + 1e-7  # 1e-7: an all-masked batch stays finite
     mean = ops.sum(weights * inputs, axes) / count
     centred = inputs - _along(mean, [a for a in range(inputs.ndim) if a not in axes], inputs.ndim)

@@ -5,7 +5,7 @@ from layered.convolution import average_pool, check_data_format, max_pool, paddi
 from layered.graph import build
 from layered.graph.core import ShapeError
 from layered.graph.windows import output_size
-from layered.models.layer import InputSpec, Layer, check_mask, insert_axis
+from layered.models.layer import InputSpec, Layer, check_mask
 
 
 class _Pooling(Layer):
@@ -208,7 +208,7 @@ class GlobalAveragePooling1D(_GlobalAverage):
         if mask is None:
             return super().call(inputs)
         check_mask(self, "the mask", mask, tuple(inputs.shape[:2]), exact_rank=True)
-        weights = insert_axis(build.cast(mask, inputs.dtype), -1)
+        weights = ops.expand_dims(build.cast(mask, inputs.dtype), -1)
         total = ops.sum(inputs * weights, axis=1, keepdims=self.keepdims)
         count = ops.sum(weights, axis=1, keepdims=self.keepdims)
         return total / build.maximum(count, 1.0)

@@ -17,7 +17,7 @@ import threading
 
 import numpy as np
 
-from layered import constraints, initializers, ops, random, regularizers, tree
+from layered import constraints, initializers, random, regularizers, tree
 from layered.graph.primitives import PRIMITIVES, bind
 from layered.graph.core import (Placeholder, ShapeError, Tensor, Variable, collect_assignments, collecting_assignments,
                                 floatx, is_float, name_scope)
@@ -430,22 +430,6 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-def insert_axis(x, axis):
-    """`ops.expand_dims`, also for a tensor with several unknown sizes (batch and steps), which
-    a reshape cannot give a new axis: a broadcast against a constant of one more rank adds a
-    leading axis, and a transpose moves it to `axis`. (Layers use it for masks and attention.)"""
-    if sum(d is None for d in x.shape) <= 1:
-        return ops.expand_dims(x, axis)
-    ndim = x.ndim + 1
-    if x.dtype == "bool":
-        lifted = ops.logical_or(x, ops.convert_to_tensor(np.zeros((1,) * ndim, dtype=bool)))
-    else:
-        lifted = x + ops.convert_to_tensor(np.zeros((1,) * ndim, dtype=x.dtype))
-    perm = list(range(1, ndim))
-    perm.insert(axis % ndim, 0)
-    return ops.transpose(lifted, perm)
 
 
 def _spread(mask, count):
